@@ -1,0 +1,16 @@
+"""The ``bastide`` command. Each sub-command lives in its own module and registers on
+``app``; they all call the same services as the Python API."""
+
+from __future__ import annotations
+
+from bastide.cli.app import app, run
+
+# Sub-command modules register themselves on import.
+from bastide.cli import hub_cmd  # noqa: E402,F401  isort: skip
+
+
+def main() -> None:
+    run()
+
+
+__all__ = ["app", "main"]

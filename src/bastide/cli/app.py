@@ -1,0 +1,69 @@
+"""The Typer application, shared options and the error boundary of the CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="bastide",
+    help="bastide — a sovereign health data hub (SNDS + hospital extracts -> encrypted OMOP CDM).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+HubOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--hub",
+        help="Hub directory (default: $BASTIDE_HUB, then the current directory).",
+        show_default=False,
+    ),
+]
+
+
+class UserError(Exception):
+    """An error caused by input or configuration: shown as one clear line, exit code 2."""
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from bastide.config import ConfigError
+    from bastide.hub import HubNotFound
+    from bastide.keys import KeyError_
+
+    errors: list[type[BaseException]] = [
+        UserError,
+        ConfigError,
+        HubNotFound,
+        KeyError_,
+        FileExistsError,
+        FileNotFoundError,
+    ]
+    try:  # the border's errors, once that package is present
+        from bastide.errors import BastideError
+
+        errors.append(BastideError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def run() -> None:
+    """Run the CLI; expected errors print one line on stderr instead of a stack trace."""
+    try:
+        app()
+    except _expected_errors() as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+@app.callback()
+def _root() -> None:
+    """bastide — a sovereign health data hub (SNDS + hospital extracts -> encrypted OMOP CDM)."""

@@ -1,0 +1,123 @@
+"""Hub configuration: one TOML file, environment overrides, embedded defaults.
+
+Precedence (lowest first): embedded defaults < the hub's ``bastide.toml`` <
+``BASTIDE_<SECTION>__<KEY>`` environment variables. The defaults need no server: local
+directory storage, DuckDB, a SQLite metadata file and a key file.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "bastide.toml"
+ENV_PREFIX = "BASTIDE_"
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "hub": {"name": "bastide"},
+    "storage": {"backend": "local"},
+    "engine": {"name": "duckdb", "threads": 2, "memory_limit": "4GB"},
+    "keys": {"provider": "keyfile", "keyfile": "keys/master.key"},
+    "metadata": {"url": "sqlite:///{hub}/metadata.db"},
+    "ingest": {"batch_rows": 500_000},
+}
+
+DEFAULT_TOML = """\
+# bastide hub configuration. Every value can be overridden by an environment variable
+# named BASTIDE_<SECTION>__<KEY>, e.g. BASTIDE_ENGINE__MEMORY_LIMIT=8GB.
+
+[hub]
+name = "bastide"
+
+[storage]
+# "local": files under this hub directory (the storage host only ever sees ciphertext).
+backend = "local"
+
+[engine]
+# "duckdb" (embedded, default) or "spark" (scale-out).
+name = "duckdb"
+threads = 2
+memory_limit = "4GB"
+
+[keys]
+# "keyfile" (embedded default) or "pkcs11" (an HSM). A key file must be readable by its
+# owner only; relative paths are resolved against the hub directory.
+provider = "keyfile"
+keyfile = "keys/master.key"
+
+[metadata]
+# SQLAlchemy URL of the governance metadata store; {hub} is this directory.
+url = "sqlite:///{hub}/metadata.db"
+
+[ingest]
+batch_rows = 500000
+"""
+
+
+class ConfigError(ValueError):
+    """A configuration file or override that cannot be used, with the reason."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved, read-only settings of one hub."""
+
+    root: Path
+    values: Mapping[str, Mapping[str, Any]]
+
+    def get(self, section: str, key: str) -> Any:
+        try:
+            return self.values[section][key]
+        except KeyError as exc:
+            raise ConfigError(f"no setting [{section}] {key}") from exc
+
+    def path(self, section: str, key: str) -> Path:
+        """A setting that names a file, resolved against the hub directory."""
+        p = Path(str(self.get(section, key)))
+        return p if p.is_absolute() else self.root / p
+
+
+def _coerce(raw: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"expected a boolean, got {raw!r}")
+    if isinstance(like, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"expected an integer, got {raw!r}") from exc
+    return raw
+
+
+def load_settings(root: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge defaults, ``root/bastide.toml`` and environment overrides."""
+    environ = os.environ if environ is None else environ
+    values = copy.deepcopy(DEFAULTS)
+    file = root / CONFIG_FILE
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        for section, items in data.items():
+            if not isinstance(items, dict):
+                raise ConfigError(f"{file}: [{section}] must be a table")
+            values.setdefault(section, {}).update(items)
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        like = values.get(section, {}).get(key, "")
+        try:
+            values.setdefault(section, {})[key] = _coerce(raw, like)
+        except ConfigError as exc:
+            raise ConfigError(f"{name}: {exc}") from exc
+    return Settings(root=root, values=values)

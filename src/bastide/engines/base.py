@@ -1,0 +1,57 @@
+"""The engine interface that DuckDB (embedded) and Spark (scale-out) both implement."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bastide.errors import BastideError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import sqlglot.expressions as exp
+
+# The dialect bastide's own SQL is written in; engines transpile from it.
+CANONICAL_DIALECT = "duckdb"
+
+
+class QueryError(BastideError):
+    """A query the engine refused or could not run, with the engine's reason."""
+
+
+class Engine(Protocol):
+    """One session of a compute engine over Arrow data.
+
+    Tables are registered by name from Arrow objects (a ``pyarrow.dataset.Dataset`` is
+    scanned lazily with projection and filter pushdown), so the engine never opens
+    warehouse files itself: decryption and governance stay in the storage layer.
+    """
+
+    name: str
+
+    def register(self, name: str, data: ds.Dataset | pa.Table | pa.RecordBatchReader) -> None:
+        """Expose Arrow data as a read-only table called ``name``."""
+        ...
+
+    def unregister(self, name: str) -> None: ...
+
+    def query(self, sql: str | exp.Expression, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run a query written in the canonical dialect and return the whole result."""
+        ...
+
+    def stream(
+        self, sql: str | exp.Expression, params: dict[str, Any] | None = None
+    ) -> pa.RecordBatchReader:
+        """Run a query and stream its result in bounded memory."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_engine(name: str = "duckdb", **options: Any) -> Engine:
+    """An engine session by configuration name (``[engine] name``)."""
+    if name == "duckdb":
+        from bastide.engines.duckdb_engine import DuckDBEngine
+
+        return DuckDBEngine(**options)
+    raise QueryError(f"unknown engine {name!r} (expected 'duckdb')")
