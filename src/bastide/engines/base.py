@@ -45,6 +45,10 @@ class Engine(Protocol):
         """Run a query and stream its result in bounded memory."""
         ...
 
+    def execute(self, sql: str | exp.Expression, params: dict[str, Any] | None = None) -> None:
+        """Run a statement for its effect (session-scoped temporary views and tables)."""
+        ...
+
     def close(self) -> None: ...
 
 
