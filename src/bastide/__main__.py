@@ -1,0 +1,3 @@
+from bastide.cli import main
+
+main()
