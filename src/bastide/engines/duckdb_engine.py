@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     import pyarrow.dataset as ds
 
 
+# Functions of bastide's canonical SQL that every engine provides under the same name.
+# stable_id: a 60-bit id from text (md5 is available, and identical, on every engine).
+_MACROS = ("CREATE MACRO stable_id(x) AS CAST(('0x' || substr(md5(x), 1, 15)) AS BIGINT)",)
+
+
 class DuckDBEngine:
     name = "duckdb"
 
@@ -30,11 +35,14 @@ class DuckDBEngine:
             "memory_limit": memory_limit,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
+            "enable_progress_bar": False,
         }
         if temp_directory is not None:
             config["temp_directory"] = temp_directory
         self.con = duckdb.connect(":memory:", config=config)
         self._registered: set[str] = set()
+        for macro in _MACROS:
+            self.con.execute(macro)
 
     # -- tables ---------------------------------------------------------------------
     def register(self, name: str, data: ds.Dataset | pa.Table | pa.RecordBatchReader) -> None:

@@ -1,0 +1,420 @@
+"""SNDS staging tables -> OMOP CDM v5.4, as SQL in the canonical dialect.
+
+Inputs are the border's staging tables, named after their SNDS table (PMSI year tables
+are unioned under their ``aa`` name with a ``PMSI_YEAR`` column), typed from schema-snds,
+with every identifier already replaced by its pseudonym. Also registered: ``concept``
+(French vocabularies) and ``prs_nat_ref_map`` (PRS_NAT_REF -> visit concept).
+
+Rules follow ../shared/design/SNDS_TO_OMOP.md; each ``-- §`` comment names the section.
+``stable_id(text)`` is an engine-provided function giving a 60-bit id from text, the
+same on every engine, so that ids are reproducible and joins work across tables.
+"""
+
+from __future__ import annotations
+
+from bastide.etl import constants as C
+
+_DCIR_KEY = (
+    "FLX_DIS_DTD",
+    "FLX_TRT_DTD",
+    "FLX_EMT_TYP",
+    "FLX_EMT_NUM",
+    "FLX_EMT_ORD",
+    "ORG_CLE_NUM",
+    "DCT_ORD_NUM",
+    "PRS_ORD_NUM",
+    "REM_TYP_AFF",
+)
+DCIR_KEY_JOIN = " AND ".join(f"d.{k} IS NOT DISTINCT FROM p.{k}" for k in _DCIR_KEY)
+_DUP_ETA = ", ".join(f"'{e}'" for e in C.PMSI_DUPLICATE_ETA_NUM)
+
+
+def _code(col: str) -> str:
+    """Normalise a CIM-10 code as SNDS writes them: upper case, no dot, no padding."""
+    return f"NULLIF(REPLACE(UPPER(TRIM({col})), '.', ''), '')"
+
+
+# -- §2.3 identity: one person per BEN_NIR_ANO, else BEN_NIR_PSA + BEN_RNG_GEM --------
+BENEFICIARY = f"""
+CREATE TEMP TABLE ben AS
+SELECT
+    BEN_NIR_PSA,
+    CAST(BEN_RNG_GEM AS INTEGER) AS BEN_RNG_GEM,
+    COALESCE(BEN_NIR_ANO, BEN_NIR_PSA || '#' || CAST(BEN_RNG_GEM AS VARCHAR)) AS person_key,
+    BEN_IDT_ANO,
+    CAST(BEN_SEX_COD AS INTEGER) AS sex,
+    CAST(BEN_NAI_ANN AS INTEGER) AS birth_year,
+    CAST(BEN_NAI_MOI AS INTEGER) AS birth_month,
+    CASE WHEN BEN_DCD_DTE > DATE '{C.ALIVE_SENTINEL_DATE}' THEN BEN_DCD_DTE END AS death_date,
+    BEN_DTE_MAJ
+FROM IR_BEN_R
+WHERE CAST(BEN_SEX_COD AS INTEGER) IN (1, 2)
+"""
+
+# Every key a source uses for a person -> the person key. NIR_ANO_17 (PMSI) and hospital
+# chaining ids equal BEN_NIR_PSA; twins sharing a BEN_NIR_PSA go to the lowest rank.
+PERSON_LINK = """
+CREATE TEMP TABLE person_link AS
+SELECT source_key, person_key FROM (
+    SELECT source_key, person_key, ROW_NUMBER() OVER (
+        PARTITION BY source_key ORDER BY rnk, person_key) AS rn
+    FROM (
+        SELECT BEN_NIR_PSA AS source_key, person_key, BEN_RNG_GEM AS rnk FROM ben
+        UNION ALL
+        SELECT BEN_IDT_ANO, person_key, 0 FROM ben WHERE BEN_IDT_ANO IS NOT NULL
+    ) AS k
+) AS r
+WHERE rn = 1
+"""
+
+# -- §3.1 person: latest beneficiary row per person; sex other than 1/2 is excluded ----
+PERSON = f"""
+SELECT
+    stable_id(person_key) AS person_id,
+    CASE sex WHEN 1 THEN {C.GENDER_MALE} WHEN 2 THEN {C.GENDER_FEMALE} END
+        AS gender_concept_id,
+    birth_year AS year_of_birth,
+    birth_month AS month_of_birth,
+    CAST(NULL AS INTEGER) AS day_of_birth,
+    CAST(NULL AS TIMESTAMP) AS birth_datetime,
+    0 AS race_concept_id,
+    0 AS ethnicity_concept_id,
+    CAST(NULL AS BIGINT) AS location_id,
+    CAST(NULL AS BIGINT) AS provider_id,
+    CAST(NULL AS BIGINT) AS care_site_id,
+    person_key AS person_source_value,
+    CAST(sex AS VARCHAR) AS gender_source_value,
+    0 AS gender_source_concept_id,
+    CAST(NULL AS VARCHAR) AS race_source_value,
+    0 AS race_source_concept_id,
+    CAST(NULL AS VARCHAR) AS ethnicity_source_value,
+    0 AS ethnicity_source_concept_id
+FROM (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY person_key ORDER BY BEN_DTE_MAJ DESC NULLS LAST, BEN_NIR_PSA, BEN_RNG_GEM
+    ) AS rn
+    FROM ben
+) AS b
+WHERE rn = 1
+"""
+
+# -- §2.1 DCIR claim lines: information-only lines out; beneficiary resolved ------------
+_DCIR_VISIT_KEY = (
+    "'dcir|' || b.person_key || '|' || CAST(p.EXE_SOI_DTD AS VARCHAR) || '|' "
+    "|| COALESCE(CAST(p.EXE_SOI_DTF AS VARCHAR), '') || '|' || CAST(p.PRS_NAT_REF AS VARCHAR) "
+    "|| '|' || COALESCE(p.PFS_EXE_NUM, '') || '|' || COALESCE(p.ETB_PRE_FIN, '0')"
+)
+CLAIMS = f"""
+CREATE TEMP TABLE claims AS
+SELECT p.*, b.person_key, stable_id({_DCIR_VISIT_KEY}) AS dcir_visit_id
+FROM ER_PRS_F AS p
+JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
+    AND b.BEN_RNG_GEM = CAST(p.BEN_RNG_GEM AS INTEGER)
+WHERE COALESCE(CAST(p.DPN_QLF AS INTEGER), 0) <> {C.DPN_INFORMATION_ONLY}
+  AND COALESCE(CAST(p.PRS_DPN_QLP AS INTEGER), 0) <> {C.DPN_INFORMATION_ONLY}
+"""
+
+# -- §3.3 DCIR visits: one per person, dates, nature of care and executing provider -----
+DCIR_VISITS = """
+CREATE TEMP TABLE dcir_visit AS
+SELECT
+    dcir_visit_id AS visit_occurrence_id,
+    MIN(person_key) AS person_key,
+    MIN(CAST(PRS_NAT_REF AS INTEGER)) AS prs_nat_ref,
+    MIN(EXE_SOI_DTD) AS start_date,
+    MAX(COALESCE(EXE_SOI_DTF, EXE_SOI_DTD)) AS end_date
+FROM claims
+WHERE EXE_SOI_DTD IS NOT NULL
+GROUP BY dcir_visit_id
+HAVING SUM(COALESCE(PRS_ACT_QTE, 1)) > 0
+"""
+
+VISITS = f"""
+SELECT
+    v.visit_occurrence_id,
+    stable_id(v.person_key) AS person_id,
+    v.visit_concept_id,
+    v.start_date AS visit_start_date,
+    CAST(v.start_date AS TIMESTAMP) AS visit_start_datetime,
+    v.end_date AS visit_end_date,
+    CAST(v.end_date AS TIMESTAMP) AS visit_end_datetime,
+    {C.TYPE_CLAIM} AS visit_type_concept_id,
+    CAST(NULL AS BIGINT) AS provider_id,
+    CAST(NULL AS BIGINT) AS care_site_id,
+    v.source_value AS visit_source_value,
+    0 AS visit_source_concept_id,
+    0 AS admitted_from_concept_id,
+    v.admitted_from AS admitted_from_source_value,
+    0 AS discharged_to_concept_id,
+    v.discharged_to AS discharged_to_source_value,
+    CAST(NULL AS BIGINT) AS preceding_visit_occurrence_id
+FROM (
+    SELECT visit_occurrence_id, person_key, start_date, end_date,
+        CASE
+            WHEN prs_nat_ref IN ({", ".join(map(str, C.PRS_NAT_REF_5083))})
+                THEN {C.VISIT_OFFICE_5083}
+            ELSE COALESCE(m.visit_concept_id, {C.VISIT_OUTPATIENT})
+        END AS visit_concept_id,
+        'DCIR:' || CAST(prs_nat_ref AS VARCHAR) AS source_value,
+        CAST(NULL AS VARCHAR) AS admitted_from,
+        CAST(NULL AS VARCHAR) AS discharged_to
+    FROM dcir_visit LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = dcir_visit.prs_nat_ref
+    UNION ALL
+    SELECT visit_occurrence_id, person_key, start_date, end_date,
+        CASE WHEN ENT_PRV = '5' THEN {C.VISIT_ER_INPATIENT} ELSE {C.VISIT_INPATIENT} END,
+        'MCO:' || ETA_NUM,
+        ENT_PRV,
+        SOR_DES
+    FROM stay
+) AS v
+"""
+
+# -- §2.2 PMSI MCO stays: valid chaining, no placeholder, no error or duplicate stays ----
+_RET_FLAGS = ("NIR_RET", "NAI_RET", "SEX_RET", "SEJ_RET", "FHO_RET", "PMS_RET", "DAT_RET")
+_RET_OK = " AND ".join(
+    f"COALESCE(CAST(c.{f} AS VARCHAR), '0') IN ('0', 'false', 'False')" for f in _RET_FLAGS
+)
+STAYS = f"""
+CREATE TEMP TABLE stay AS
+SELECT
+    stable_id('mco|' || CAST(c.PMSI_YEAR AS VARCHAR) || '|' || CAST(c.ETA_NUM AS VARCHAR)
+        || '|' || CAST(c.RSA_NUM AS VARCHAR)) AS visit_occurrence_id,
+    c.PMSI_YEAR AS pmsi_year,
+    CAST(c.ETA_NUM AS VARCHAR) AS ETA_NUM,
+    CAST(c.RSA_NUM AS VARCHAR) AS RSA_NUM,
+    l.person_key,
+    CAST(c.EXE_SOI_DTD AS DATE) AS start_date,
+    CAST(COALESCE(c.EXE_SOI_DTF, c.EXE_SOI_DTD) AS DATE) AS end_date,
+    {_code("b.DGN_PAL")} AS dgn_pal,
+    {_code("b.DGN_REL")} AS dgn_rel,
+    CAST(b.ENT_PRV AS VARCHAR) AS ENT_PRV,
+    CAST(b.SOR_DES AS VARCHAR) AS SOR_DES,
+    CAST(b.SOR_MOD AS VARCHAR) AS SOR_MOD
+FROM T_MCOaaC AS c
+JOIN T_MCOaaB AS b ON b.PMSI_YEAR = c.PMSI_YEAR
+    AND CAST(b.ETA_NUM AS VARCHAR) = CAST(c.ETA_NUM AS VARCHAR)
+    AND CAST(b.RSA_NUM AS VARCHAR) = CAST(c.RSA_NUM AS VARCHAR)
+JOIN person_link AS l ON l.source_key = c.NIR_ANO_17
+WHERE c.EXE_SOI_DTD IS NOT NULL
+  AND {_RET_OK}
+  AND COALESCE(b.GRG_GHM, '') NOT LIKE '90%'
+  AND COALESCE(b.SEJ_TYP, '') <> 'B'
+  AND NOT (CAST(c.ETA_NUM AS VARCHAR) IN ({_DUP_ETA})
+           AND c.PMSI_YEAR <= {C.PMSI_DUPLICATE_LAST_YEAR})
+"""
+
+# -- §3.5 conditions: principal, related, associated diagnoses (no repeats per stay) ---
+CONDITIONS = f"""
+SELECT
+    stable_id('cond|' || CAST(d.visit_occurrence_id AS VARCHAR) || '|' || d.code)
+        AS condition_occurrence_id,
+    stable_id(s.person_key) AS person_id,
+    COALESCE(cc.concept_id, 0) AS condition_concept_id,
+    s.start_date AS condition_start_date,
+    CAST(s.start_date AS TIMESTAMP) AS condition_start_datetime,
+    s.end_date AS condition_end_date,
+    CAST(s.end_date AS TIMESTAMP) AS condition_end_datetime,
+    {C.TYPE_CLAIM} AS condition_type_concept_id,
+    d.status AS condition_status_concept_id,
+    CAST(NULL AS VARCHAR) AS stop_reason,
+    CAST(NULL AS BIGINT) AS provider_id,
+    d.visit_occurrence_id,
+    CAST(NULL AS BIGINT) AS visit_detail_id,
+    d.code AS condition_source_value,
+    COALESCE(cc.concept_id, 0) AS condition_source_concept_id,
+    d.status_source AS condition_status_source_value
+FROM (
+    SELECT visit_occurrence_id, code, MIN(status) AS status, MIN(status_source) AS status_source
+    FROM (
+        SELECT visit_occurrence_id, dgn_pal AS code, {C.STATUS_PRIMARY} AS status,
+            'DGN_PAL' AS status_source FROM stay WHERE dgn_pal IS NOT NULL
+        UNION ALL
+        SELECT visit_occurrence_id, dgn_rel, {C.STATUS_SECONDARY}, 'DGN_REL'
+            FROM stay WHERE dgn_rel IS NOT NULL
+        UNION ALL
+        SELECT s.visit_occurrence_id, {_code("a.ASS_DGN")}, {C.STATUS_SECONDARY}, 'ASS_DGN'
+        FROM T_MCOaaD AS a JOIN stay AS s ON s.pmsi_year = a.PMSI_YEAR
+            AND s.ETA_NUM = CAST(a.ETA_NUM AS VARCHAR) AND s.RSA_NUM = CAST(a.RSA_NUM AS VARCHAR)
+        WHERE {_code("a.ASS_DGN")} IS NOT NULL
+    ) AS u
+    GROUP BY visit_occurrence_id, code
+) AS d
+JOIN stay AS s ON s.visit_occurrence_id = d.visit_occurrence_id
+LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.code
+"""
+
+# -- §2.1 + §3.7 dispensings: detail joined to its claim line, netted for cancellations -
+DRUGS = f"""
+SELECT
+    stable_id('drug|' || n.person_key || '|' || CAST(n.start_date AS VARCHAR) || '|' || n.cip13)
+        AS drug_exposure_id,
+    stable_id(n.person_key) AS person_id,
+    COALESCE(cc.concept_id, 0) AS drug_concept_id,
+    n.start_date AS drug_exposure_start_date,
+    CAST(n.start_date AS TIMESTAMP) AS drug_exposure_start_datetime,
+    n.start_date + INTERVAL 29 DAY AS drug_exposure_end_date,
+    CAST(n.start_date + INTERVAL 29 DAY AS TIMESTAMP) AS drug_exposure_end_datetime,
+    CAST(NULL AS DATE) AS verbatim_end_date,
+    {C.TYPE_CLAIM} AS drug_type_concept_id,
+    CAST(NULL AS VARCHAR) AS stop_reason,
+    CAST(NULL AS INTEGER) AS refills,
+    n.boxes * CASE WHEN r.PHA_UNT_NBR_DSES LIKE '%+%' THEN 1.0
+        ELSE COALESCE(TRY_CAST(REGEXP_EXTRACT(r.PHA_UNT_NBR_DSES, '^ *([0-9]+)', 1) AS DOUBLE), 1.0)
+    END AS quantity,
+    CAST(NULL AS INTEGER) AS days_supply,
+    CAST(NULL AS VARCHAR) AS sig,
+    0 AS route_concept_id,
+    CAST(NULL AS VARCHAR) AS lot_number,
+    CAST(NULL AS BIGINT) AS provider_id,
+    n.visit_occurrence_id,
+    CAST(NULL AS BIGINT) AS visit_detail_id,
+    n.cip13 AS drug_source_value,
+    COALESCE(cc.concept_id, 0) AS drug_source_concept_id,
+    CAST(NULL AS VARCHAR) AS route_source_value,
+    r.PHA_DOS_UNT_DSES AS dose_unit_source_value
+FROM (
+    SELECT
+        p.person_key,
+        COALESCE(p.EXE_SOI_DTD, p.PRE_PRE_DTD) AS start_date,
+        LPAD(CAST(d.PHA_PRS_C13 AS VARCHAR), 13, '0') AS cip13,
+        MIN(p.dcir_visit_id) AS visit_occurrence_id,
+        SUM(d.PHA_ACT_QSN) AS boxes
+    FROM ER_PHA_F AS d JOIN claims AS p ON {DCIR_KEY_JOIN}
+    WHERE COALESCE(d.PHA_PRS_C13, 0) <> 0
+    GROUP BY 1, 2, 3
+    HAVING SUM(d.PHA_ACT_QSN) > 0
+) AS n
+LEFT JOIN (
+    SELECT LPAD(CAST(PHA_CIP_C13 AS VARCHAR), 13, '0') AS cip13,
+        MIN(PHA_UNT_NBR_DSES) AS PHA_UNT_NBR_DSES, MIN(PHA_DOS_UNT_DSES) AS PHA_DOS_UNT_DSES
+    FROM IR_PHA_R GROUP BY 1
+) AS r ON r.cip13 = n.cip13
+LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CIP13' AND cc.concept_code = n.cip13
+"""
+
+# -- §3.6 CCAM acts from DCIR: surcharge lines out, netted quantities ------------------
+PROCEDURES = f"""
+SELECT
+    stable_id('proc|' || n.person_key || '|' || CAST(n.proc_date AS VARCHAR) || '|' || n.code)
+        AS procedure_occurrence_id,
+    stable_id(n.person_key) AS person_id,
+    COALESCE(cc.concept_id, 0) AS procedure_concept_id,
+    n.proc_date AS procedure_date,
+    CAST(n.proc_date AS TIMESTAMP) AS procedure_datetime,
+    n.proc_date AS procedure_end_date,
+    CAST(n.proc_date AS TIMESTAMP) AS procedure_end_datetime,
+    {C.TYPE_CLAIM} AS procedure_type_concept_id,
+    0 AS modifier_concept_id,
+    CAST(n.quantity AS INTEGER) AS quantity,
+    CAST(NULL AS BIGINT) AS provider_id,
+    n.visit_occurrence_id,
+    CAST(NULL AS BIGINT) AS visit_detail_id,
+    n.code AS procedure_source_value,
+    COALESCE(cc.concept_id, 0) AS procedure_source_concept_id,
+    CAST(NULL AS VARCHAR) AS modifier_source_value
+FROM (
+    SELECT
+        p.person_key,
+        p.EXE_SOI_DTD AS proc_date,
+        UPPER(TRIM(d.CAM_PRS_IDE)) AS code,
+        MIN(p.dcir_visit_id) AS visit_occurrence_id,
+        SUM(COALESCE(p.PRS_ACT_QTE, 1)) AS quantity
+    FROM ER_CAM_F AS d JOIN claims AS p ON {DCIR_KEY_JOIN}
+    WHERE COALESCE(CAST(p.CPL_MAJ_TOP AS INTEGER), 0) < 2
+      AND NULLIF(TRIM(d.CAM_PRS_IDE), '') IS NOT NULL AND p.EXE_SOI_DTD IS NOT NULL
+    GROUP BY 1, 2, 3
+    HAVING SUM(COALESCE(p.PRS_ACT_QTE, 1)) > 0
+) AS n
+LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CCAM' AND cc.concept_code = n.code
+"""
+
+# -- §3.9 death: the death certificate first, else the beneficiary record ---------------
+DEATH = f"""
+SELECT
+    stable_id(d.person_key) AS person_id,
+    d.death_date,
+    CAST(d.death_date AS TIMESTAMP) AS death_datetime,
+    d.type_concept AS death_type_concept_id,
+    COALESCE(cc.concept_id, 0) AS cause_concept_id,
+    d.cause AS cause_source_value,
+    COALESCE(cc.concept_id, 0) AS cause_source_concept_id
+FROM (
+    SELECT person_key, death_date, cause, type_concept, ROW_NUMBER() OVER (
+        PARTITION BY person_key ORDER BY priority, death_date) AS rn
+    FROM (
+        SELECT l.person_key, k.BEN_DCD_DTE AS death_date, {_code("k.DCD_CIM_COD")} AS cause,
+            {C.TYPE_DEATH_CERTIFICATE} AS type_concept, 0 AS priority
+        FROM KI_CCI_R AS k JOIN person_link AS l ON l.source_key = k.BEN_IDT_ANO
+        WHERE k.BEN_DCD_DTE IS NOT NULL
+        UNION ALL
+        SELECT person_key, death_date, CAST(NULL AS VARCHAR), {C.TYPE_CLAIM}, 1
+        FROM ben WHERE death_date IS NOT NULL
+    ) AS u
+) AS d
+LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.cause
+WHERE d.rn = 1
+"""
+
+# -- §3.2 observation period: first to last event of each person ------------------------
+OBSERVATION_PERIOD = f"""
+SELECT
+    stable_id('op|' || person_key) AS observation_period_id,
+    stable_id(person_key) AS person_id,
+    MIN(start_date) AS observation_period_start_date,
+    MAX(end_date) AS observation_period_end_date,
+    {C.PERIOD_TYPE_ENCOUNTERS} AS period_type_concept_id
+FROM (
+    SELECT person_key, start_date,
+        CASE WHEN m.visit_concept_id = {C.VISIT_PHARMACY}
+            THEN start_date + INTERVAL 29 DAY ELSE end_date END AS end_date
+    FROM dcir_visit LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = dcir_visit.prs_nat_ref
+    UNION ALL
+    SELECT person_key, start_date, end_date FROM stay
+) AS e
+GROUP BY person_key
+"""
+
+# The link table the hospital linkage reads: source pseudonym -> person id.
+LINK_TABLE = """
+SELECT source_key, stable_id(person_key) AS person_id FROM person_link
+"""
+
+# -- accounting: why staged rows did not become OMOP rows (first reason wins) ----------
+EXCLUSIONS = f"""
+SELECT 'IR_BEN_R' AS source_table, 'sex_not_1_or_2' AS rule, COUNT(*) AS rows
+FROM IR_BEN_R WHERE COALESCE(CAST(BEN_SEX_COD AS INTEGER), 0) NOT IN (1, 2)
+UNION ALL
+SELECT 'ER_PRS_F', CASE
+        WHEN b.person_key IS NULL THEN 'unknown_beneficiary'
+        ELSE 'information_only_line' END, COUNT(*)
+FROM ER_PRS_F AS p LEFT JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
+    AND b.BEN_RNG_GEM = CAST(p.BEN_RNG_GEM AS INTEGER)
+WHERE b.person_key IS NULL
+   OR COALESCE(CAST(p.DPN_QLF AS INTEGER), 0) = {C.DPN_INFORMATION_ONLY}
+   OR COALESCE(CAST(p.PRS_DPN_QLP AS INTEGER), 0) = {C.DPN_INFORMATION_ONLY}
+GROUP BY 2
+UNION ALL
+SELECT 'T_MCOaaC', reason, COUNT(*) FROM (
+    SELECT CASE
+        WHEN b.RSA_NUM IS NULL THEN 'stay_without_T_MCOaaB'
+        WHEN c.EXE_SOI_DTD IS NULL THEN 'no_stay_date'
+        WHEN NOT ({_RET_OK}) THEN 'chaining_flag_not_0'
+        WHEN l.person_key IS NULL THEN 'unknown_beneficiary'
+        WHEN COALESCE(b.GRG_GHM, '') LIKE '90%' THEN 'error_grouping_90'
+        WHEN COALESCE(b.SEJ_TYP, '') = 'B' THEN 'inter_establishment_stay'
+        WHEN CAST(c.ETA_NUM AS VARCHAR) IN ({_DUP_ETA})
+             AND c.PMSI_YEAR <= {C.PMSI_DUPLICATE_LAST_YEAR} THEN 'legal_finess_duplicate'
+        END AS reason
+    FROM T_MCOaaC AS c
+    LEFT JOIN T_MCOaaB AS b ON b.PMSI_YEAR = c.PMSI_YEAR
+        AND CAST(b.ETA_NUM AS VARCHAR) = CAST(c.ETA_NUM AS VARCHAR)
+        AND CAST(b.RSA_NUM AS VARCHAR) = CAST(c.RSA_NUM AS VARCHAR)
+    LEFT JOIN person_link AS l ON l.source_key = c.NIR_ANO_17
+) AS r WHERE reason IS NOT NULL GROUP BY reason
+UNION ALL
+SELECT 'ER_PHA_F', 'no_claim_line', COUNT(*) FROM ER_PHA_F AS d
+WHERE NOT EXISTS (SELECT 1 FROM ER_PRS_F AS p WHERE {DCIR_KEY_JOIN})
+UNION ALL
+SELECT 'KI_CCI_R', 'unknown_beneficiary', COUNT(*) FROM KI_CCI_R AS k
+WHERE NOT EXISTS (SELECT 1 FROM person_link AS l WHERE l.source_key = k.BEN_IDT_ANO)
+"""

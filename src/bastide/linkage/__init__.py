@@ -1,0 +1,1 @@
+"""Linkage of hospital patients to national beneficiaries, through pseudonyms only."""
