@@ -1,0 +1,132 @@
+"""``bastide sql``: read-only SQL over the current warehouse snapshot."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlglot
+import sqlglot.expressions as exp
+import typer
+from rich.table import Table
+
+from bastide.cli.app import HubOption, app, console
+from bastide.engines import CANONICAL_DIALECT, QueryError, open_engine
+from bastide.hub import Hub
+from bastide.storage import Warehouse
+from bastide.storage.parquet_io import write_parquet
+
+READ_ONLY = "only read-only queries (a single SELECT or WITH … SELECT) are accepted"
+# Statements that change something, wherever they hide in a tree.
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Command)
+
+
+def read_only_query(sql: str) -> exp.Expression:
+    """Parse canonical-dialect SQL; accept exactly one read-only query or raise QueryError."""
+    sqlglot_log = logging.getLogger("sqlglot")
+    level = sqlglot_log.level
+    sqlglot_log.setLevel(logging.ERROR)  # its "falling back to Command" warnings
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=CANONICAL_DIALECT) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        what = str(first.get("description", exc)).split(" but got <Token")[0]
+        where = f" at line {first['line']}, column {first['col']}" if "line" in first else ""
+        raise QueryError(f"SQL syntax error{where}: {what}") from None
+    finally:
+        sqlglot_log.setLevel(level)
+    if not statements:
+        raise QueryError("empty query")
+    if len(statements) > 1:
+        raise QueryError(f"{READ_ONLY}; got {len(statements)} statements")
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        kind = tree.key.upper() if not isinstance(tree, exp.Command) else tree.name.upper()
+        raise QueryError(f"{READ_ONLY}; got {kind}")
+    if any(isinstance(node, _WRITES) for node in tree.walk()) or any(
+        s.args.get("into") for s in tree.find_all(exp.Select)
+    ):
+        raise QueryError(f"{READ_ONLY}; this query writes")
+    return tree
+
+
+def _cell(value: object) -> str:
+    return "[dim]NULL[/]" if value is None else str(value)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SELECT (or WITH … SELECT), DuckDB SQL.")],
+    hub: HubOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to print at most.")] = 50,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the whole result to a .csv or .parquet file."),
+    ] = None,
+    snapshot: Annotated[
+        int | None, typer.Option("--snapshot", help="Query this version, not the current.")
+    ] = None,
+) -> None:
+    """Run a read-only query over the warehouse (every table of the snapshot is visible)."""
+    tree = read_only_query(query)
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+        raise QueryError(f"--out {out}: the file name must end in .csv or .parquet")
+    h = Hub.locate(hub)
+    wh = Warehouse(h)
+    snap = wh.current() if snapshot is None else wh.get(snapshot)
+    if snap is None:
+        raise QueryError("the warehouse has no snapshot yet: nothing to query")
+    settings = h.settings
+    engine = open_engine(
+        settings.get("engine", "name"),
+        threads=settings.get("engine", "threads"),
+        memory_limit=settings.get("engine", "memory_limit"),
+        temp_directory=str(h.paths.tmp),
+    )
+    try:
+        snap.register(engine)
+        # Defence in depth: no file, URL or setting is reachable from the query itself.
+        engine.execute("SET enable_external_access = false")
+        engine.execute("SET lock_configuration = true")
+        reader = engine.stream(tree)
+        if out is not None:
+            rows = _write(reader, out)
+            console.print(f"{rows:,} row(s) written to {out} (snapshot {snap.version})")
+        else:
+            _show(reader, limit, snap.version)
+    finally:
+        engine.close()
+
+
+def _write(reader: pa.RecordBatchReader, out: Path) -> int:
+    if out.suffix.lower() == ".parquet":
+        return write_parquet(out, reader)
+    rows = 0
+    with pacsv.CSVWriter(str(out), reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
+
+
+def _show(reader: pa.RecordBatchReader, limit: int, version: int) -> None:
+    batches: list[pa.RecordBatch] = []
+    shown = 0
+    more = False
+    for batch in reader:
+        if shown >= limit:
+            more = more or batch.num_rows > 0
+            break
+        batches.append(batch.slice(0, limit - shown))
+        more = batch.num_rows > limit - shown
+        shown += batches[-1].num_rows
+    result = pa.Table.from_batches(batches, reader.schema)
+    table = Table(*result.column_names)
+    for row in result.to_pylist():
+        table.add_row(*(_cell(v) for v in row.values()))
+    console.print(table)
+    shown_text = f"first {shown} rows (--limit)" if more else f"{shown} row(s)"
+    console.print(f"snapshot {version}: {shown_text}", highlight=False)
