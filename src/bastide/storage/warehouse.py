@@ -78,7 +78,14 @@ class Warehouse:
         current = self.current_version()
         if current is None:
             return []
-        return [self._load(v).info for v in self._manifest_versions() if v <= current]
+        infos = []
+        for v in self._manifest_versions():
+            if v <= current:
+                try:
+                    infos.append(self._load(v).info)
+                except SnapshotNotFound:  # forgotten by a concurrent gc
+                    continue
+        return infos
 
     def _manifest_versions(self) -> list[int]:
         folder = self.root / "snapshots"

@@ -10,6 +10,7 @@ the commit steps and what a crash at each leaves.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import uuid
@@ -108,7 +109,6 @@ class PartitionWriter:
         assert self._file is not None
         path, rows = self._file.path, self._file.close()
         self._file = None
-        fsync_file(path)
         self._staged.append(
             _Staged(
                 staged=path,
@@ -222,8 +222,10 @@ class SnapshotWriter:
         key = (check_table(table), check_partition(partition))
         if key in self._written:
             raise StorageError(f"{table}/{partition} is already written in this snapshot")
-        if fingerprint is not None:
-            canonical_json(fingerprint, f"fingerprint of {table}/{partition}")
+        if fingerprint is not None:  # a JSON copy: later changes by the caller do not leak in
+            fingerprint = json.loads(
+                canonical_json(fingerprint, f"fingerprint of {table}/{partition}")
+            )
         for (t, p), other in self._written.items():
             if t == table and not other.schema.equals(schema, check_metadata=False):
                 raise SchemaMismatch(
