@@ -35,12 +35,12 @@ class DuckDBEngine:
             "memory_limit": memory_limit,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
-            "enable_progress_bar": False,
         }
         if temp_directory is not None:
             config["temp_directory"] = temp_directory
         self.con = duckdb.connect(":memory:", config=config)
         self._registered: set[str] = set()
+        self.con.execute("SET enable_progress_bar = false")
         for macro in _MACROS:
             self.con.execute(macro)
 

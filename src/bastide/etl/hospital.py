@@ -120,7 +120,7 @@ def table_query(source: str, table: str, columns: list[str]) -> exp.Select:
                 )
             ),
         )
-        select = select.join(exp.to_table("concept").as_("lc"), on=cond, join_type="left")
+        select = select.join(exp.to_table("code_map").as_("lc"), on=cond, join_type="left")
     for col in columns:
         entity = _entity_of(col)
         if col == "person_id":
@@ -134,9 +134,10 @@ def table_query(source: str, table: str, columns: list[str]) -> exp.Select:
             value = _remapped_id(source, entity, col)
         elif code_map and col in code_map[1:3]:
             # keep the hospital's concept; fill it from the local vocabulary where 0
+            mapped = "concept_id" if col == code_map[1] else "source_concept_id"
             value = exp.Coalesce(
                 this=exp.func("nullif", exp.column(col, table="s"), exp.Literal.number(0)),
-                expressions=[exp.column("concept_id", table="lc"), exp.Literal.number(0)],
+                expressions=[exp.column(mapped, table="lc"), exp.Literal.number(0)],
             )
         else:
             value = exp.column(col, table="s")

@@ -2,8 +2,9 @@
 
 Inputs are the border's staging tables, named after their SNDS table (PMSI year tables
 are unioned under their ``aa`` name with a ``PMSI_YEAR`` column), typed from schema-snds,
-with every identifier already replaced by its pseudonym. Also registered: ``concept``
-(French vocabularies) and ``prs_nat_ref_map`` (PRS_NAT_REF -> visit concept).
+with every identifier already replaced by its pseudonym. Also registered: ``code_map``
+(vocabulary_id, concept_code, source_concept_id, concept_id: the
+``code_map`` of bastide.cdm.vocabulary) and ``prs_nat_ref_map`` (PRS_NAT_REF -> visit concept).
 
 Rules follow ../shared/design/SNDS_TO_OMOP.md; each ``-- §`` comment names the section.
 ``stable_id(text)`` is an engine-provided function giving a 60-bit id from text, the
@@ -221,7 +222,7 @@ SELECT
     d.visit_occurrence_id,
     CAST(NULL AS BIGINT) AS visit_detail_id,
     d.code AS condition_source_value,
-    COALESCE(cc.concept_id, 0) AS condition_source_concept_id,
+    COALESCE(cc.source_concept_id, 0) AS condition_source_concept_id,
     d.status_source AS condition_status_source_value
 FROM (
     SELECT visit_occurrence_id, code, MIN(status) AS status, MIN(status_source) AS status_source
@@ -240,7 +241,7 @@ FROM (
     GROUP BY visit_occurrence_id, code
 ) AS d
 JOIN stay AS s ON s.visit_occurrence_id = d.visit_occurrence_id
-LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.code
+LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.code
 """
 
 # -- §2.1 + §3.7 dispensings: detail joined to its claim line, netted for cancellations -
@@ -269,7 +270,7 @@ SELECT
     n.visit_occurrence_id,
     CAST(NULL AS BIGINT) AS visit_detail_id,
     n.cip13 AS drug_source_value,
-    COALESCE(cc.concept_id, 0) AS drug_source_concept_id,
+    COALESCE(cc.source_concept_id, 0) AS drug_source_concept_id,
     CAST(NULL AS VARCHAR) AS route_source_value,
     r.PHA_DOS_UNT_DSES AS dose_unit_source_value
 FROM (
@@ -289,7 +290,7 @@ LEFT JOIN (
         MIN(PHA_UNT_NBR_DSES) AS PHA_UNT_NBR_DSES, MIN(PHA_DOS_UNT_DSES) AS PHA_DOS_UNT_DSES
     FROM IR_PHA_R GROUP BY 1
 ) AS r ON r.cip13 = n.cip13
-LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CIP13' AND cc.concept_code = n.cip13
+LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CIP13' AND cc.concept_code = n.cip13
 """
 
 # -- §3.6 CCAM acts from DCIR: surcharge lines out, netted quantities ------------------
@@ -310,7 +311,7 @@ SELECT
     n.visit_occurrence_id,
     CAST(NULL AS BIGINT) AS visit_detail_id,
     n.code AS procedure_source_value,
-    COALESCE(cc.concept_id, 0) AS procedure_source_concept_id,
+    COALESCE(cc.source_concept_id, 0) AS procedure_source_concept_id,
     CAST(NULL AS VARCHAR) AS modifier_source_value
 FROM (
     SELECT
@@ -325,7 +326,7 @@ FROM (
     GROUP BY 1, 2, 3
     HAVING SUM(COALESCE(p.PRS_ACT_QTE, 1)) > 0
 ) AS n
-LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CCAM' AND cc.concept_code = n.code
+LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CCAM' AND cc.concept_code = n.code
 """
 
 # -- §3.9 death: the death certificate first, else the beneficiary record ---------------
@@ -337,7 +338,7 @@ SELECT
     d.type_concept AS death_type_concept_id,
     COALESCE(cc.concept_id, 0) AS cause_concept_id,
     d.cause AS cause_source_value,
-    COALESCE(cc.concept_id, 0) AS cause_source_concept_id
+    COALESCE(cc.source_concept_id, 0) AS cause_source_concept_id
 FROM (
     SELECT person_key, death_date, cause, type_concept, ROW_NUMBER() OVER (
         PARTITION BY person_key ORDER BY priority, death_date) AS rn
@@ -351,7 +352,7 @@ FROM (
         FROM ben WHERE death_date IS NOT NULL
     ) AS u
 ) AS d
-LEFT JOIN concept AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.cause
+LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.cause
 WHERE d.rn = 1
 """
 
