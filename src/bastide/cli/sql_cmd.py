@@ -43,8 +43,8 @@ def read_only_query(sql: str) -> exp.Expression:
     if len(statements) > 1:
         raise QueryError(f"{READ_ONLY}; got {len(statements)} statements")
     tree = statements[0]
-    if not isinstance(tree, exp.Query):
-        kind = tree.key.upper() if not isinstance(tree, exp.Command) else tree.name.upper()
+    if not isinstance(tree, exp.Query) or not isinstance(tree, exp.Expression):
+        kind = tree.name.upper() if isinstance(tree, exp.Command) else tree.key.upper()
         raise QueryError(f"{READ_ONLY}; got {kind}")
     if any(isinstance(node, _WRITES) for node in tree.walk()) or any(
         s.args.get("into") for s in tree.find_all(exp.Select)

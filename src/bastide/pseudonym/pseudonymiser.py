@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import pyarrow as pa
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # An output Array of 32-char strings must keep its int32 offsets below 2**31.
 MAX_ROWS_PER_ARRAY = (2**31 - 1) // PSEUDONYM_CHARS
 
-Values = pa.Array | pa.ChunkedArray
+Values: TypeAlias = "pa.Array | pa.ChunkedArray"
 
 
 class Pseudonymiser:
@@ -71,25 +71,15 @@ class Pseudonymiser:
         return None if d is None else pseudonym_of(d)
 
     # -- columns ----------------------------------------------------------------------
-    @overload
-    def pseudonymise(self, values: pa.ChunkedArray) -> pa.ChunkedArray: ...
-    @overload
-    def pseudonymise(self, values: pa.Array) -> pa.Array | pa.ChunkedArray: ...
-    def pseudonymise(self, values: Values) -> pa.Array | pa.ChunkedArray:
+    def pseudonymise(self, values: Values) -> Values:
         """32 lower-case hex chars (128 bits) per identifier; null for null or blank."""
         return self._apply(values, text=True, ids=False)[0]
 
-    @overload
-    def person_id(self, values: pa.ChunkedArray) -> pa.ChunkedArray: ...
-    @overload
-    def person_id(self, values: pa.Array) -> pa.Array | pa.ChunkedArray: ...
-    def person_id(self, values: Values) -> pa.Array | pa.ChunkedArray:
+    def person_id(self, values: Values) -> Values:
         """A non-negative 63-bit int64 per identifier (OMOP person_id); null for null."""
         return self._apply(values, text=False, ids=True)[1]
 
-    def pseudonymise_with_ids(
-        self, values: Values
-    ) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | pa.ChunkedArray]:
+    def pseudonymise_with_ids(self, values: Values) -> tuple[Values, Values]:
         """Both columns from one pass over the digests."""
         return self._apply(values, text=True, ids=True)  # type: ignore[return-value]
 
