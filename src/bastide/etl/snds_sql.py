@@ -150,16 +150,16 @@ SELECT
     v.discharged_to AS discharged_to_source_value,
     CAST(NULL AS BIGINT) AS preceding_visit_occurrence_id
 FROM (
-    SELECT visit_occurrence_id, person_key, start_date, end_date,
+    SELECT d.visit_occurrence_id, d.person_key, d.start_date, d.end_date,
         CASE
-            WHEN prs_nat_ref IN ({", ".join(map(str, C.PRS_NAT_REF_5083))})
+            WHEN d.prs_nat_ref IN ({", ".join(map(str, C.PRS_NAT_REF_5083))})
                 THEN {C.VISIT_OFFICE_5083}
             ELSE COALESCE(m.visit_concept_id, {C.VISIT_OUTPATIENT})
         END AS visit_concept_id,
-        'DCIR:' || CAST(prs_nat_ref AS VARCHAR) AS source_value,
+        'DCIR:' || CAST(d.prs_nat_ref AS VARCHAR) AS source_value,
         CAST(NULL AS VARCHAR) AS admitted_from,
         CAST(NULL AS VARCHAR) AS discharged_to
-    FROM dcir_visit LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = dcir_visit.prs_nat_ref
+    FROM dcir_visit AS d LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = d.prs_nat_ref
     UNION ALL
     SELECT visit_occurrence_id, person_key, start_date, end_date,
         CASE WHEN ENT_PRV = '5' THEN {C.VISIT_ER_INPATIENT} ELSE {C.VISIT_INPATIENT} END,
@@ -365,10 +365,10 @@ SELECT
     MAX(end_date) AS observation_period_end_date,
     {C.PERIOD_TYPE_ENCOUNTERS} AS period_type_concept_id
 FROM (
-    SELECT person_key, start_date,
+    SELECT d.person_key, d.start_date,
         CASE WHEN m.visit_concept_id = {C.VISIT_PHARMACY}
-            THEN start_date + INTERVAL 29 DAY ELSE end_date END AS end_date
-    FROM dcir_visit LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = dcir_visit.prs_nat_ref
+            THEN d.start_date + INTERVAL 29 DAY ELSE d.end_date END AS end_date
+    FROM dcir_visit AS d LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = d.prs_nat_ref
     UNION ALL
     SELECT person_key, start_date, end_date FROM stay
 ) AS e

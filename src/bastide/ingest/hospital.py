@@ -1,0 +1,123 @@
+"""Ingest a hospital extract already in OMOP CDM, linking its patients to the nation's."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from bastide.cdm.spec import table_spec
+from bastide.cdm.vocabulary import build_vocabulary, code_map
+from bastide.engines import Engine
+from bastide.etl import hospital as etl
+from bastide.etl.snds import Exclusion
+from bastide.ingest import tables as t
+from bastide.ingest.border_run import stage_extract
+from bastide.ingest.context import IngestContext
+from bastide.ingest.national import VOCABULARY_PARTITION
+from bastide.linkage.link import link_persons
+from bastide.sources import Reconciliation
+
+_FINESS = re.compile(r"[0-9][0-9AB][0-9]{7}")
+_NATIONAL_INPUTS = {
+    "national_link": ("person_link", ("source_key", "person_id")),
+    "national_person": (
+        "person",
+        ("person_id", "gender_concept_id", "year_of_birth", "month_of_birth"),
+    ),
+    "national_visit": (
+        "visit_occurrence",
+        ("person_id", "visit_start_date", "visit_end_date", "visit_source_value"),
+    ),
+}
+
+
+def finess_of(name: str) -> str | None:
+    """The FINESS establishment number a hospital source is named by, if it is one."""
+    return name if _FINESS.fullmatch(name) else None
+
+
+def stage_hospital(ctx: IngestContext, directory: Path) -> Reconciliation:
+    return stage_extract(
+        directory,
+        "omop",
+        ctx.staging,
+        key=ctx.pseudonym_key,
+        code_checker=None,
+        progress=ctx.progress,
+        encoding=ctx.encoding,
+    )
+
+
+def _register_national(ctx: IngestContext, engine: Engine) -> None:
+    """The warehouse's national persons and stays, which hospital patients link to."""
+    current = ctx.parent
+    national = (
+        [p.name for p in current.partitions(t.PERSON_LINK)]
+        if current is not None and t.PERSON_LINK in current.tables()
+        else []
+    )
+    for name, (table, columns) in _NATIONAL_INPUTS.items():
+        schema = t.PERSON_LINK_SCHEMA if table == t.PERSON_LINK else t.omop_storage_schema(table)
+        schema = pa.schema([schema.field(c) for c in columns])
+        if national and current is not None and table in current.tables():
+            data = current.dataset(table, partitions=national).to_table(columns=list(columns))
+        else:
+            data = schema.empty_table()
+        engine.register(name, data)
+
+
+def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusion], pa.Table]:
+    """Link patients, then write every staged OMOP table under warehouse ids."""
+    staged = {name.lower(): name for name in ctx.staging.tables}
+    for lower, name in staged.items():
+        engine.register(f"src_{lower}", ctx.staging.dataset(name))
+    for needed in ("person", "visit_occurrence"):
+        if needed not in staged:
+            engine.register(f"src_{needed}", t.omop_storage_schema(needed).empty_table())
+    _register_national(ctx, engine)
+    vocabulary = build_vocabulary()
+    engine.register("code_map", code_map(vocabulary["concept"], vocabulary["concept_relationship"]))
+
+    ctx.progress.step(f"linkage and ETL: {ctx.partition}", total=len(staged) + 1)
+    person_map = link_persons(engine, ctx.partition, finess_of(ctx.source_name))
+    ctx.writer.write(
+        t.LINKAGE,
+        ctx.partition,
+        t.conform(person_map, t.LINKAGE_SCHEMA),
+        t.LINKAGE_SCHEMA,
+        fingerprint=ctx.fingerprint,
+    )
+    ctx.progress.advance(1, "linkage")
+
+    exclusions: list[Exclusion] = []
+    for lower, name in sorted(staged.items()):
+        rows = ctx.staging.dataset(name).count_rows()
+        if lower in etl.SKIPPED_TABLES:
+            exclusions.append(Exclusion(name, f"not imported: {etl.SKIPPED_TABLES[lower]}", rows))
+        else:
+            schema = t.omop_storage_schema(lower)
+            if lower in etl.VOCABULARY_TABLES:
+                stream = engine.stream(f"SELECT * FROM src_{lower}")
+            else:
+                columns = [f.name for f in table_spec(lower).fields]
+                stream = engine.stream(etl.table_query(ctx.partition, lower, columns))
+            ctx.writer.write(
+                lower,
+                ctx.partition,
+                t.conform_batches(stream, schema),
+                schema,
+                fingerprint=ctx.fingerprint,
+            )
+        ctx.progress.advance(1, lower)
+
+    if (
+        ctx.parent is None
+        or "concept" not in ctx.parent.tables()
+        or not any(p.name == VOCABULARY_PARTITION for p in ctx.parent.partitions("concept"))
+    ):
+        for table, data in vocabulary.items():
+            schema = t.omop_storage_schema(table)
+            ctx.writer.write(table, VOCABULARY_PARTITION, t.conform(data, schema), schema)
+    return exclusions, person_map

@@ -1,0 +1,114 @@
+"""Ingest a national-claims extract (SNDS layout) into the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from bastide.cdm.vocabulary import build_vocabulary, code_map
+from bastide.engines import Engine
+from bastide.etl import snds as etl
+from bastide.ingest import tables as t
+from bastide.ingest.border_run import stage_extract
+from bastide.ingest.context import IngestContext
+from bastide.ingest.staging import staged_name, staged_schema
+from bastide.sources import CodeChecker, Reconciliation, known_codes, snds_source_schema
+from bastide.sources.declarations import CCAM, CIM10, CIP13, UCD
+
+NOMENCLATURE_TABLES = ["IR_PHA_R"]
+VOCABULARY_PARTITION = "vocabulary-fr"
+# A year-suffixed name stands for every PMSI year table when declaring empty inputs.
+_EXAMPLE_NAMES = {"T_MCOaaB": "T_MCO19B", "T_MCOaaC": "T_MCO19C", "T_MCOaaD": "T_MCO19D"}
+
+
+def expected_inputs() -> dict[str, pa.Schema]:
+    """The staged schema of every table the ETL reads, for those an extract lacks."""
+    schemas = {}
+    for name in etl.INPUTS:
+        schema = snds_source_schema(_EXAMPLE_NAMES.get(name, name))
+        schemas[staged_name(schema)] = staged_schema(schema)
+    return schemas
+
+
+def _code_checker(vocabulary: dict[str, pa.Table], ir_pha_r: pa.Table | None) -> CodeChecker:
+    concept = vocabulary["concept"]
+    by_vocabulary = {
+        system: concept.filter(pa.compute.equal(concept["vocabulary_id"], vocab))["concept_code"]
+        for system, vocab in ((CIM10, "CIM10"), (CCAM, "CCAM"), (UCD, "UCD"), (CIP13, "CIP13"))
+    }
+    if ir_pha_r is not None and ir_pha_r.num_rows:
+        # The extract ships its own pharmacy nomenclature: its CIP13 are the known ones.
+        cip = pa.compute.cast(ir_pha_r["PHA_CIP_C13"], pa.string())
+        by_vocabulary[CIP13] = pa.compute.utf8_lpad(cip, 13, "0")
+    return known_codes(by_vocabulary)
+
+
+def stage_national(ctx: IngestContext, directory: Path) -> tuple[Reconciliation, dict]:
+    """Border of a national extract: nomenclatures first (they define known codes)."""
+    nomenclatures = stage_extract(
+        directory,
+        "snds",
+        ctx.staging,
+        key=ctx.pseudonym_key,
+        code_checker=None,
+        progress=ctx.progress,
+        tables=NOMENCLATURE_TABLES,
+        encoding=ctx.encoding,
+    )
+    ir_pha_r = (
+        ctx.staging.dataset("IR_PHA_R").to_table() if "IR_PHA_R" in ctx.staging.tables else None
+    )
+    vocabulary = build_vocabulary(ir_pha_r)
+    others = [
+        f.table
+        for f in ctx.discovered(directory, "snds")
+        if f.recognised and f.table and f.table.upper() not in NOMENCLATURE_TABLES
+    ]
+    claims = stage_extract(
+        directory,
+        "snds",
+        ctx.staging,
+        key=ctx.pseudonym_key,
+        code_checker=_code_checker(vocabulary, ir_pha_r),
+        progress=ctx.progress,
+        tables=others,
+        encoding=ctx.encoding,
+    )
+    # both passes list the unrecognised files: keep them once
+    first = [r for r in nomenclatures.files if r.status != "unrecognised"]
+    return Reconciliation.of([*first, *claims.files]), vocabulary
+
+
+def transform_national(
+    ctx: IngestContext, engine: Engine, vocabulary: dict[str, pa.Table]
+) -> list[etl.Exclusion]:
+    """Run the SNDS -> OMOP ETL and write its tables to the snapshot being built."""
+    ctx.staging.register(engine, expected_inputs())
+    engine.register("code_map", code_map(vocabulary["concept"], vocabulary["concept_relationship"]))
+    ctx.progress.step("ETL: SNDS -> OMOP", total=len(etl.OUTPUTS) + 2)
+    etl.prepare(engine)
+    ctx.progress.advance(1, "intermediate tables")
+    for table, stream in etl.outputs(engine):
+        schema = t.omop_storage_schema(table)
+        ctx.writer.write(
+            table,
+            ctx.partition,
+            t.conform_batches(stream, schema),
+            schema,
+            fingerprint=ctx.fingerprint,
+        )
+        ctx.progress.advance(1, table)
+    ctx.writer.write(
+        t.PERSON_LINK,
+        ctx.partition,
+        etl.link_table(engine),
+        t.PERSON_LINK_SCHEMA,
+        fingerprint=ctx.fingerprint,
+    )
+    for table, data in vocabulary.items():
+        schema = t.omop_storage_schema(table)
+        ctx.writer.write(table, VOCABULARY_PARTITION, t.conform(data, schema), schema)
+    exclusions = etl.exclusions(engine)
+    ctx.progress.advance(1, "exclusions")
+    return exclusions

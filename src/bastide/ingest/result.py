@@ -1,0 +1,66 @@
+"""What an ingest reports: reconciliation, exclusions, rows per table, linkage, timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+
+from bastide.etl.snds import Exclusion
+from bastide.linkage.evaluation import LinkageQuality
+from bastide.sources import Reconciliation
+
+
+@dataclass
+class IngestResult:
+    source: str
+    partition: str
+    version: int | None  # the snapshot made; None when nothing changed
+    unchanged: bool
+    reconciliation: Reconciliation | None = None
+    exclusions: list[Exclusion] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # OMOP rows this source wrote
+    linkage_methods: dict[str, int] = field(default_factory=dict)
+    linkage_quality: LinkageQuality | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def quarantined_by_reason(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.reconciliation.files if self.reconciliation else ():
+            for reason, n in f.quarantined_by_reason.items():
+                out[reason] = out.get(reason, 0) + n
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    def render(self) -> RenderableType:
+        if self.unchanged:
+            return f"[bold]{self.partition}[/]: unchanged since the current snapshot; nothing to do"
+        parts: list[RenderableType] = []
+        if self.reconciliation is not None:
+            parts.append(self.reconciliation.render(f"Border: {self.partition}"))
+        if self.exclusions:
+            ex = Table(title=f"Left out by mapping rules: {self.partition}")
+            ex.add_column("source table")
+            ex.add_column("rule")
+            ex.add_column("rows", justify="right")
+            for e in self.exclusions:
+                ex.add_row(e.source_table, e.rule, f"{e.rows:,}")
+            parts.append(ex)
+        rows = Table(title=f"Warehouse rows written: {self.partition} (snapshot {self.version})")
+        rows.add_column("table")
+        rows.add_column("rows", justify="right")
+        for name, n in sorted(self.rows.items()):
+            rows.add_row(name, f"{n:,}")
+        parts.append(rows)
+        if self.linkage_methods:
+            link = Table(title=f"Linkage: {self.partition}")
+            link.add_column("method")
+            link.add_column("patients", justify="right")
+            for method, n in sorted(self.linkage_methods.items()):
+                link.add_row(method, f"{n:,}")
+            if self.linkage_quality is not None:
+                q = self.linkage_quality
+                link.add_row("precision (vs ground truth)", f"{q.precision:.4f}")
+                link.add_row("recall (vs ground truth)", f"{q.recall:.4f}")
+            parts.append(link)
+        return Group(*parts)
