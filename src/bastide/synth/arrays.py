@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -113,9 +114,23 @@ def date32(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     return pa.array(np.asarray(days, dtype=np.int32), type=pa.int32(), mask=mask).cast(pa.date32())
 
 
+_FIRST_YEAR, _LAST_YEAR = 1600, 2100
+
+
+@lru_cache(maxsize=1)
+def _month_pool() -> pa.StringArray:
+    return pa.array(
+        [f"{y:04d}{m:02d}" for y in range(_FIRST_YEAR, _LAST_YEAR + 1) for m in range(1, 13)],
+        pa.string(),
+    )
+
+
 def yyyymm(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    y, m, _ = civil(days)
-    return _masked(strings_from_matrix(digit_matrix(y * 100 + m, 6)), mask)
+    """Year and month as ``YYYYMM`` text (rows where ``mask`` is true are null)."""
+    months = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]")
+    index = months.astype(np.int64) + (1970 - _FIRST_YEAR) * 12
+    index = np.clip(index, 0, (_LAST_YEAR - _FIRST_YEAR + 1) * 12 - 1)
+    return take(_month_pool(), index, mask)
 
 
 def ddmmyyyy(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:

@@ -28,8 +28,11 @@ def ir_ben_r(people: People, identity: Identity, consumer: np.ndarray) -> pa.Tab
     dead = people.death[rows] < NEVER
     death = np.where(dead, people.death[rows], ALIVE)
     geo = geography.geography()
+    # Registered a few weeks after birth, or at some date before the period (spread by
+    # a fixed hash of the row so that it needs no random draw).
+    spread = (people.key[rows] * 2_654_435_761 % 7_300).astype(np.int64)
     inserted = np.where(
-        second, identity.switch[rows], np.maximum(people.birth[rows] + 15, START - 3650)
+        second, identity.switch[rows], np.maximum(people.birth[rows] + 15, START - 365 - spread)
     )
     updated = np.where(
         dead,

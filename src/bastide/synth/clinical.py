@@ -587,6 +587,7 @@ ERROR_GHM = "90Z00Z"  # "Erreurs et autres séjours inclassables"
 SHARE_ERROR_GHM = 0.002
 SHARE_RET_FLAG = 0.015  # NIR_ANO_17 failed a chaining check (value unusable)
 SHARE_PLACEHOLDER = 0.003  # NIR_ANO_17 not filled: 'xxxxxxxxxxxxxxxxx'
+SHARE_INTER_ESTABLISHMENT = 0.003  # SEJ_TYP 'B': an inter-establishment service record
 PLACEHOLDERS = ("xxxxxxxxxxxxxxxxx", "XXXXXXXXXXXXXXXXD")
 
 # Causes of death (DCD_CIM_COD) by condition, checked in this order; else the fallbacks.
@@ -676,22 +677,22 @@ CCAM_ACTS: dict[str, tuple[str, int, int]] = {
 class Rates:
     """Town care per person-year (DCIR)."""
 
-    gp_base: float = 1.0
-    gp_per_year_of_age: float = 0.02
-    gp_per_condition: float = 0.5
+    gp_base: float = 0.5
+    gp_per_year_of_age: float = 0.012
+    gp_per_condition: float = 0.35
     home_visit_share_85plus: float = 0.4
     specialist_base: float = 0.3
     specialist_per_condition: float = 0.3
     biology_base: float = 0.4
-    biology_per_condition: float = 0.4
+    biology_per_condition: float = 0.3
     biology_diabetes: float = 3.0
     nursing_dependent_share_80plus: float = 0.25
     nursing_per_year: float = 20.0
     nursing_insulin_per_year: float = 30.0
-    other_care_base: float = 0.6
+    other_care_base: float = 0.7
     other_care_per_year_of_age: float = 0.01
-    acute_prescription_share: float = 0.55
-    monthly_renewal_share: float = 0.6  # others renew every three months
+    acute_prescription_share: float = 0.6
+    monthly_renewal_share: float = 0.5  # others renew every three months
     skipped_renewal_share: float = 0.08
     ccam: dict[str, float] = field(
         default_factory=lambda: {

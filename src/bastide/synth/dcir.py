@@ -73,7 +73,11 @@ def _cat(parts: list[Lines]) -> Lines:
 
 def _pharmacy_lines(disp: Dispensings, drugs: Drugs) -> tuple[Lines, Details]:
     nat = drugs.nat_ref[disp.presentation]
-    order = np.lexsort((disp.presentation, nat, disp.day, disp.person))
+    # One sort key: person, day, nature (rank of its code), presentation.
+    nat_rank = np.searchsorted(np.unique(drugs.nat_ref), nat)
+    key = disp.person.astype(np.int64) << 36 | (disp.day.astype(np.int64) & 0xFFFF) << 20
+    key |= nat_rank.astype(np.int64) << 16 | disp.presentation
+    order = np.argsort(key, kind="stable")
     person, day, nat = disp.person[order], disp.day[order], nat[order]
     pres, boxes, psp = disp.presentation[order], disp.boxes[order], disp.prescriber_spe[order]
     first_line = group_starts(person, day, nat)
@@ -212,12 +216,12 @@ def _number(
     counters: Counters,
     counts: dict[str, int],
 ) -> Claims:
-    order = np.lexsort((lines.nat, lines.group))
+    order = np.argsort(lines.group.astype(np.int64) << 14 | lines.nat, kind="stable")
     remap = np.empty(len(order), dtype=np.int64)
     remap[order] = np.arange(len(order))
     lines = lines.take(order)
     details = Details(remap[details.line], details.presentation, details.boxes)
-    d_order = np.lexsort((details.presentation, details.line))
+    d_order = np.argsort(details.line << 16 | details.presentation, kind="stable")
     details = Details(details.line[d_order], details.presentation[d_order], details.boxes[d_order])
 
     first = group_starts(lines.group)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +29,10 @@ REM_RATE = {3313: 65.0, 3312: 30.0, 3341: 15.0, 3311: 100.0}
 KIND_RATE = {GP: 70.0, SPECIALIST: 70.0, NURSE: 60.0, LAB: 60.0}
 # Category digit of health-professional numbers (synthetic convention).
 CATEGORY = {GP: 1, SPECIALIST: 1, NURSE: 6, LAB: 9, PHARMACY: 2}
+OTHER_CATEGORY = 8
+
+
+PER_DEPARTMENT = 2000  # professionals of each category per department
 
 
 def _ps_numbers(dep: np.ndarray, category: np.ndarray, serial: np.ndarray) -> pa.StringArray:
@@ -36,11 +42,24 @@ def _ps_numbers(dep: np.ndarray, category: np.ndarray, serial: np.ndarray) -> pa
     return strings_from_matrix(np.concatenate([payload, DIGITS[key][:, None]], axis=1))
 
 
-def _dep_digits(people: People) -> np.ndarray:
+@lru_cache(maxsize=1)
+def _professionals() -> pa.StringArray:
+    """Every professional number, indexed (department, category index, serial)."""
     geo = geography.geography()
     codes = [d[:2] if d[:2].isdigit() else "20" for d in geo.dep_codes]
-    table = np.array(codes, dtype="S2").view(np.uint8).reshape(-1, 2)
-    return table[people.dep]
+    digits = np.array(codes, dtype="S2").view(np.uint8).reshape(-1, 2)
+    cats = np.array(sorted(set(CATEGORY.values()) | {OTHER_CATEGORY}))
+    dep, cat, serial = np.meshgrid(
+        np.arange(len(codes)), np.arange(len(cats)), np.arange(PER_DEPARTMENT), indexing="ij"
+    )
+    return _ps_numbers(digits[dep.ravel()], cats[cat.ravel()], 1 + serial.ravel())
+
+
+def _professional(dep: np.ndarray, category: np.ndarray, serial: np.ndarray) -> pa.Array:
+    cats = sorted(set(CATEGORY.values()) | {OTHER_CATEGORY})
+    cat_index = np.searchsorted(np.array(cats), category)
+    index = (dep.astype(np.int64) * len(cats) + cat_index) * PER_DEPARTMENT + serial
+    return take(_professionals(), index)
 
 
 def build(
@@ -58,18 +77,18 @@ def build(
 
     # Who executed and who prescribed: the person's own GP and pharmacy, else someone
     # of their department; copies of a line (cancellations) keep the same people.
-    dep = _dep_digits(people)
-    gp = rng.integers(0, 99_999, people.n)
-    pharmacy = rng.integers(0, 99_999, people.n)
+    gp = rng.integers(0, PER_DEPARTMENT, people.n)
+    pharmacy = rng.integers(0, PER_DEPARTMENT, people.n)
     n_src = int(lines.source.max(initial=-1)) + 1
-    other = rng.integers(0, 99_999, n_src)[lines.source]
+    other = rng.integers(0, PER_DEPARTMENT, n_src)[lines.source]
     kind = lines.kind
     serial = np.where(kind == GP, gp[person], np.where(kind == PHARMACY, pharmacy[person], other))
-    category = np.array([CATEGORY.get(k, 8) for k in range(6)])[kind]
-    exe = _ps_numbers(dep[person], category, serial)
+    category = np.array([CATEGORY.get(k, OTHER_CATEGORY) for k in range(6)])[kind]
+    dep = people.dep[person]
+    exe = _professional(dep, category, serial)
     prescribed = kind >= NURSE
     pre_serial = np.where(lines.psp_spe == 1, gp[person], other)
-    pre = _ps_numbers(dep[person], np.ones(n, dtype=np.int64), pre_serial)
+    pre = _professional(dep, np.ones(n, dtype=np.int64), pre_serial)
     rate = np.full(n, 60.0)
     for k, r in KIND_RATE.items():
         rate[kind == k] = r
@@ -113,12 +132,9 @@ def build(
             "EXE_SOI_DTD": lines.day,
             "EXE_SOI_DTF": lines.day,
             "PRE_PRE_DTD": pa.array(pre_day.astype(np.int32), mask=~prescribed).cast(pa.date32()),
-            "BSE_REM_BSE": amount,
             "BSE_REM_MNT": np.round(amount * rate / 100, 2),
-            "PRS_ACT_NBR": np.abs(lines.qty).astype(float),
             "PRS_ACT_QTE": lines.qty.astype(float),
             "PRS_PAI_MNT": amount,
-            "BSE_PRS_NAT": lines.nat,
             "CPL_MAJ_TOP": np.zeros(n, dtype=np.int64),
             "DPN_QLF": dpn,
             "ORG_CLE_NEW": org,

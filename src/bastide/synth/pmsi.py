@@ -3,7 +3,8 @@
 
 NIR_ANO_17 is the person's BEN_NIR_PSA current at admission. Some rows carry what real
 PMSI carries and the ETL must drop: a placeholder identifier, a non-zero ``*_RET`` flag
-(the identifier is then unusable), or an error grouping (GHM 90Z00Z).
+(the identifier is then unusable), an error grouping (GHM 90Z00Z), or an
+inter-establishment service record (SEJ_TYP 'B'). SEJ_TYP is otherwise empty.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def build(
         "NBR_DGN": n_das,
         "NBR_RUM": np.ones(n, dtype=np.int64),
         "SEJ_NBJ": pa.array(stays.los.astype(np.int64), mask=session),
+        "SEJ_TYP": np.where(coded.inter_establishment, "B", None),
         "SOR_ANN": year,
         "SOR_MOI": month_text(exit_day),
         "SOR_MOD": stays.sor_mod.astype(str).astype(object),

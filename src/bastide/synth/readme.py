@@ -29,7 +29,8 @@ never reads them; tests and the linkage evaluation compare their results with th
 
 true_person_key, pmsi_year (T_MCOyy file), eta_num, rsa_num, nir_ano_17 as written,
 chaining (`ok`, `ret_flag`: a `*_RET` flag is non-zero and the identifier is unusable,
-`placeholder`: `xxxxxxxxxxxxxxxxx`), ghm_error (GRG_GHM 90Z00Z), stay_kind, entry and exit
+`placeholder`: `xxxxxxxxxxxxxxxxx`), ghm_error (GRG_GHM 90Z00Z), inter_establishment
+(SEJ_TYP `B`), stay_kind, entry and exit
 dates, and for stays at a participating hospital its hospital_person_id and
 visit_occurrence_id.
 

@@ -1,13 +1,12 @@
 """Streaming writers for the generated tables.
 
 Each table is written chunk by chunk as it is produced: CSV (header line, chosen
-delimiter, UTF-8 or Latin-1, optionally gzip) or Parquet. Writing runs on a background
-thread so the next chunk is generated meanwhile; a bounded queue keeps memory bounded.
+delimiter, UTF-8 or Latin-1, optionally gzip) or Parquet. Writing runs on background
+threads so the next chunk is generated meanwhile; bounded queues keep memory bounded.
 """
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
 from pathlib import Path
@@ -58,9 +57,9 @@ class CsvSink:
         )
         self._emit(delimiter.join(schema.names).encode() + b"\n")
 
-    def _emit(self, data: bytes) -> None:
+    def _emit(self, data: bytes | pa.Buffer) -> None:
         if self._encoding != "utf-8":
-            text = data.decode("utf-8")
+            text = memoryview(data).tobytes().decode("utf-8")
             if not text.isascii():
                 data = text.translate(_LATIN1_FALLBACK).encode(self._encoding, errors="replace")
         self._stream.write(data)
@@ -69,11 +68,12 @@ class CsvSink:
         if table.num_rows == 0:
             return
         table = table.select(self.schema.names).cast(self.schema)
-        buf = io.BytesIO()
+        # Formatting into an Arrow buffer keeps the work native (no Python file calls).
+        buf = pa.BufferOutputStream()
         try:
             pacsv.write_csv(table, buf, self._plain)
         except pa.ArrowInvalid:
-            buf = io.BytesIO()
+            buf = pa.BufferOutputStream()
             pacsv.write_csv(table, buf, self._quoted)
         self._emit(buf.getvalue())
         self.rows += table.num_rows
@@ -100,29 +100,58 @@ class ParquetSink:
 
 
 class BackgroundWriter:
-    """Runs sink writes on one thread, in submission order."""
+    """Runs sink writes on background threads ("lanes"), in submission order per lane (a
+    sink must always be given the same lane). ``end_chunk`` marks a chunk boundary and
+    waits while more than ``ahead`` earlier chunks are still being written, so at most
+    that many chunks are held in memory besides the one being generated."""
 
-    def __init__(self, max_pending: int = 48) -> None:
-        self._queue: queue.Queue[tuple[Sink, pa.Table] | None] = queue.Queue(max_pending)
+    def __init__(self, lanes: int = 2, ahead: int = 1) -> None:
+        self._queues: list[queue.Queue[tuple[Sink, pa.Table] | str | None]] = [
+            queue.Queue() for _ in range(lanes)
+        ]
+        self._ahead = ahead
+        self._marks = 0
+        self._done = [0] * lanes
+        self._progress = threading.Condition()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="synth-writer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), name=f"synth-writer-{i}", daemon=True)
+            for i in range(lanes)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is None:
+    def _run(self, lane: int) -> None:
+        while (item := self._queues[lane].get()) is not None:
+            if isinstance(item, str):
+                with self._progress:
+                    self._done[lane] += 1
+                    self._progress.notify_all()
+            elif self._error is None:
                 try:
                     item[0].write(item[1])
                 except BaseException as exc:  # re-raised in the generating thread
                     self._error = exc
 
-    def submit(self, sink: Sink, table: pa.Table) -> None:
+    def submit(self, sink: Sink, table: pa.Table, lane: int = 0) -> None:
         self._raise()
-        self._queue.put((sink, table))
+        self._queues[lane].put((sink, table))
+
+    def end_chunk(self) -> None:
+        self._marks += 1
+        for q in self._queues:
+            q.put("chunk")
+        with self._progress:
+            self._progress.wait_for(
+                lambda: self._error is not None or min(self._done) >= self._marks - self._ahead
+            )
+        self._raise()
 
     def finish(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        for q in self._queues:
+            q.put(None)
+        for thread in self._threads:
+            thread.join()
         self._raise()
 
     def _raise(self) -> None:

@@ -60,6 +60,7 @@ class Coded:
     level: np.ndarray  # GHM suffix, one character
     chaining: np.ndarray  # OK, RET_FLAG or PLACEHOLDER
     ghm_error: np.ndarray  # grouped in error (GHM 90Z00Z)
+    inter_establishment: np.ndarray  # SEJ_TYP 'B'
 
 
 def _los(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
@@ -265,6 +266,7 @@ def code(seed: int, chunk: int, stays: Stays, people: People, cat: Catalogue) ->
         level=level.astype(object),
         chaining=chaining,
         ghm_error=rng.random(n) < clinical.SHARE_ERROR_GHM,
+        inter_establishment=rng.random(n) < clinical.SHARE_INTER_ESTABLISHMENT,
     )
 
 

@@ -130,6 +130,7 @@ def stays_table(
             "nir_ano_17": pmsi.nir_ano_17,
             "chaining": take(CHAINING, coded.chaining),
             "ghm_error": pa.array(coded.ghm_error.astype(np.int8)),
+            "inter_establishment": pa.array(coded.inter_establishment.astype(np.int8)),
             "stay_kind": take([k.name for k in clinical.STAY_KINDS], s.kind),
             "entry_date": date32(s.entry),
             "exit_date": date32(s.entry + s.los),
@@ -175,7 +176,7 @@ class Tally:
         # Planted GI bleeds visible to an ETL: the stay is in the extract with a usable id.
         s = coded.stays
         bleed = (s.kind == clinical.STAY_INDEX["gi_bleeding"]) & ~s.foreign
-        usable = bleed & (coded.chaining == OK) & ~coded.ghm_error
+        usable = bleed & (coded.chaining == OK) & ~coded.ghm_error & ~coded.inter_establishment
         visible = set(zip(s.person[usable].tolist(), s.entry[usable].tolist(), strict=True))
         for arm, mask in (("celecoxib", courses.exposed), ("diclofenac", ~courses.exposed)):
             a = self.arms[arm]
@@ -197,6 +198,9 @@ class Tally:
             "pmsi_error_ghm_with_usable_id", int((coded.ghm_error & (coded.chaining == OK)).sum())
         )
         self.add("pmsi_foreign_stays", int(s.foreign.sum()))
+        self.add("pmsi_sej_typ_b", int(coded.inter_establishment.sum()))
+        dropped = (coded.chaining != OK) | coded.ghm_error | coded.inter_establishment
+        self.add("pmsi_dropped_any", int(dropped.sum()))
         for k, v in claims.counts.items():
             self.add(f"dcir_{k}", v)
         for k, v in expected.items():
@@ -242,6 +246,8 @@ class Tally:
                 "pmsi_rows_error_ghm_90_with_usable_identifier": n.get(
                     "pmsi_error_ghm_with_usable_id", 0
                 ),
+                "pmsi_rows_sej_typ_b_inter_establishment": n.get("pmsi_sej_typ_b", 0),
+                "pmsi_rows_dropped_by_any_rule": n.get("pmsi_dropped_any", 0),
                 "dcir_lines_total": n.get("dcir_lines", 0),
                 "dcir_true_lines": n.get("dcir_true_lines", 0),
                 "dcir_corrected_lines": n.get("dcir_corrected_lines", 0),
@@ -339,7 +345,12 @@ def netted_groups(claims: Claims, cat: Catalogue) -> dict[str, int]:
     pha = pd[d.line] << 12 | d.presentation.astype(np.int64)
     cam = pd << 4 | (lines.ccam.astype(np.int64) & 0xF)
     return {
-        "prs_groups": len(np.unique(prs[true])),
-        "pha_groups": len(np.unique(pha[true[d.line]])),
-        "cam_groups": len(np.unique(cam[true & (lines.ccam >= 0)])),
+        "prs_groups": _distinct(prs[true]),
+        "pha_groups": _distinct(pha[true[d.line]]),
+        "cam_groups": _distinct(cam[true & (lines.ccam >= 0)]),
     }
+
+
+def _distinct(values: np.ndarray) -> int:
+    ordered = np.sort(values)
+    return int(len(ordered) > 0) + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
