@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from bastide.cli.app import HubOption, app, console
-from bastide.engines import CANONICAL_DIALECT, QueryError, open_engine
+from bastide.engines import CANONICAL_DIALECT, QueryError, engine_for
 from bastide.hub import Hub
 from bastide.storage import Warehouse
 from bastide.storage.parquet_io import write_parquet
@@ -79,18 +79,11 @@ def sql(
     snap = wh.current() if snapshot is None else wh.get(snapshot)
     if snap is None:
         raise QueryError("the warehouse has no snapshot yet: nothing to query")
-    settings = h.settings
-    engine = open_engine(
-        settings.get("engine", "name"),
-        threads=settings.get("engine", "threads"),
-        memory_limit=settings.get("engine", "memory_limit"),
-        temp_directory=str(h.paths.tmp),
-    )
+    engine = engine_for(h.settings, temp_directory=str(h.paths.tmp))
     try:
         snap.register(engine)
         # Defence in depth: no file, URL or setting is reachable from the query itself.
-        engine.execute("SET enable_external_access = false")
-        engine.execute("SET lock_configuration = true")
+        engine.restrict()
         reader = engine.stream(tree)
         if out is not None:
             rows = _write(reader, out)

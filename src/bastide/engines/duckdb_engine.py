@@ -94,6 +94,12 @@ class DuckDBEngine:
         """Run a statement for its effect (temporary views and tables of a session)."""
         self._run(sql, params)
 
+    def restrict(self) -> None:
+        # Order matters: external access off, then the configuration locked so that no
+        # later statement can turn it back on (see FEASIBILITY.md, "DuckDB as a sandbox").
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+
     def close(self) -> None:
         self.con.close()
 

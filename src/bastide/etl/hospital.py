@@ -142,4 +142,7 @@ def table_query(source: str, table: str, columns: list[str]) -> exp.Select:
         else:
             value = exp.column(col, table="s")
         select = select.select(exp.alias_(value, col))
+    if table == "person":
+        # A linked patient is already a person of the warehouse: only new ones are added.
+        select = select.where(exp.column("method", table="pm").eq(exp.Literal.string("new")))
     return select

@@ -356,23 +356,46 @@ LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.c
 WHERE d.rn = 1
 """
 
-# -- §3.2 observation period: first to last event of each person ------------------------
+# -- §3.2 observation period ------------------------------------------------------------
+# HDH takes first to last event. A beneficiary is covered by national insurance from the
+# start of the extract (or birth) to its end (or death), events or not: that person-time
+# is what incidence rates need, so the period spans it, widened to any event outside it.
 OBSERVATION_PERIOD = f"""
-SELECT
-    stable_id('op|' || person_key) AS observation_period_id,
-    stable_id(person_key) AS person_id,
-    MIN(start_date) AS observation_period_start_date,
-    MAX(end_date) AS observation_period_end_date,
-    {C.PERIOD_TYPE_ENCOUNTERS} AS period_type_concept_id
-FROM (
+WITH event AS (
     SELECT d.person_key, d.start_date,
         CASE WHEN m.visit_concept_id = {C.VISIT_PHARMACY}
             THEN d.start_date + INTERVAL 29 DAY ELSE d.end_date END AS end_date
     FROM dcir_visit AS d LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = d.prs_nat_ref
     UNION ALL
     SELECT person_key, start_date, end_date FROM stay
-) AS e
-GROUP BY person_key
+),
+extract AS (SELECT MIN(start_date) AS first_day, MAX(end_date) AS last_day FROM event),
+own AS (
+    SELECT person_key, MIN(start_date) AS first_event, MAX(end_date) AS last_event
+    FROM event GROUP BY person_key
+),
+covered AS (
+    SELECT p.person_key,
+        GREATEST(x.first_day, MAKE_DATE(p.birth_year, COALESCE(p.birth_month, 1), 1)) AS s,
+        LEAST(x.last_day, COALESCE(p.death_date, x.last_day)) AS e
+    FROM (SELECT person_key, MIN(birth_year) AS birth_year, MIN(birth_month) AS birth_month,
+              MIN(death_date) AS death_date FROM ben GROUP BY person_key) AS p
+    CROSS JOIN extract AS x
+),
+period AS (
+    SELECT c.person_key,
+        LEAST(c.s, COALESCE(o.first_event, c.s)) AS start_date,
+        GREATEST(c.e, COALESCE(o.last_event, c.e)) AS end_date
+    FROM covered AS c LEFT JOIN own AS o ON o.person_key = c.person_key
+)
+SELECT
+    stable_id('op|' || person_key) AS observation_period_id,
+    stable_id(person_key) AS person_id,
+    start_date AS observation_period_start_date,
+    end_date AS observation_period_end_date,
+    {C.PERIOD_TYPE_ENCOUNTERS} AS period_type_concept_id
+FROM period
+WHERE start_date <= end_date
 """
 
 # The link table the hospital linkage reads: source pseudonym -> person id.

@@ -8,14 +8,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from bastide.cdm.spec import table_spec
-from bastide.cdm.vocabulary import build_vocabulary, code_map
+from bastide.cdm.vocabulary import code_map
 from bastide.engines import Engine
 from bastide.etl import hospital as etl
 from bastide.etl.snds import Exclusion
 from bastide.ingest import tables as t
 from bastide.ingest.border_run import stage_extract
 from bastide.ingest.context import IngestContext
-from bastide.ingest.national import VOCABULARY_PARTITION
+from bastide.ingest.national import VOCABULARY_PARTITION, warehouse_vocabulary
 from bastide.linkage.link import link_persons
 from bastide.sources import Reconciliation
 
@@ -36,6 +36,18 @@ _NATIONAL_INPUTS = {
 def finess_of(name: str) -> str | None:
     """The FINESS establishment number a hospital source is named by, if it is one."""
     return name if _FINESS.fullmatch(name) else None
+
+
+_NO_CONCEPTS = pa.table({"concept_id": pa.array([], pa.int64())})
+
+
+def _has_partition(ctx: IngestContext, table: str, partition: str) -> bool:
+    parent = ctx.parent
+    return (
+        parent is not None
+        and table in parent.tables()
+        and any(p.name == partition for p in parent.partitions(table))
+    )
 
 
 def stage_hospital(ctx: IngestContext, directory: Path) -> Reconciliation:
@@ -77,8 +89,13 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
         if needed not in staged:
             engine.register(f"src_{needed}", t.omop_storage_schema(needed).empty_table())
     _register_national(ctx, engine)
-    vocabulary = build_vocabulary()
+    vocabulary = warehouse_vocabulary()
     engine.register("code_map", code_map(vocabulary["concept"], vocabulary["concept_relationship"]))
+    write_vocabulary = not _has_partition(ctx, "concept", VOCABULARY_PARTITION)
+    known = [vocabulary["concept"].select(["concept_id"])] if write_vocabulary else []
+    if ctx.parent is not None and "concept" in ctx.parent.tables():
+        known.append(ctx.parent.dataset("concept").to_table(columns=["concept_id"]))
+    engine.register("known_concept", pa.concat_tables(known) if known else _NO_CONCEPTS)
 
     ctx.progress.step(f"linkage and ETL: {ctx.partition}", total=len(staged) + 1)
     person_map = link_persons(engine, ctx.partition, finess_of(ctx.source_name))
@@ -98,7 +115,13 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
             exclusions.append(Exclusion(name, f"not imported: {etl.SKIPPED_TABLES[lower]}", rows))
         else:
             schema = t.omop_storage_schema(lower)
-            if lower in etl.VOCABULARY_TABLES:
+            if lower == "concept":
+                # a concept id already in the warehouse keeps its first definition
+                stream = engine.stream(
+                    "SELECT * FROM src_concept WHERE concept_id NOT IN "
+                    "(SELECT concept_id FROM known_concept)"
+                )
+            elif lower in etl.VOCABULARY_TABLES:
                 stream = engine.stream(f"SELECT * FROM src_{lower}")
             else:
                 columns = [f.name for f in table_spec(lower).fields]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from bastide.cdm.core_concepts import core_concept_table, core_vocabulary_table
 from bastide.cdm.vocabulary import build_vocabulary, code_map
 from bastide.engines import Engine
 from bastide.etl import snds as etl
@@ -20,6 +21,14 @@ NOMENCLATURE_TABLES = ["IR_PHA_R"]
 VOCABULARY_PARTITION = "vocabulary-fr"
 # A year-suffixed name stands for every PMSI year table when declaring empty inputs.
 _EXAMPLE_NAMES = {"T_MCOaaB": "T_MCO19B", "T_MCOaaC": "T_MCO19C", "T_MCOaaD": "T_MCO19D"}
+
+
+def warehouse_vocabulary(ir_pha_r: pa.Table | None = None) -> dict[str, pa.Table]:
+    """The French vocabularies plus the OMOP concepts bastide writes itself."""
+    vocabulary = dict(build_vocabulary(ir_pha_r))
+    vocabulary["concept"] = pa.concat_tables([vocabulary["concept"], core_concept_table()])
+    vocabulary["vocabulary"] = pa.concat_tables([vocabulary["vocabulary"], core_vocabulary_table()])
+    return vocabulary
 
 
 def expected_inputs() -> dict[str, pa.Schema]:
@@ -59,7 +68,7 @@ def stage_national(ctx: IngestContext, directory: Path) -> tuple[Reconciliation,
     ir_pha_r = (
         ctx.staging.dataset("IR_PHA_R").to_table() if "IR_PHA_R" in ctx.staging.tables else None
     )
-    vocabulary = build_vocabulary(ir_pha_r)
+    vocabulary = warehouse_vocabulary(ir_pha_r)
     others = [
         f.table
         for f in ctx.discovered(directory, "snds")

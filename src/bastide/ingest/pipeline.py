@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from bastide import __version__
-from bastide.engines import open_engine
+from bastide.engines import engine_for
 from bastide.errors import BastideError
 from bastide.hub import Hub
 from bastide.ingest import tables as t
@@ -89,12 +89,7 @@ def ingest(
         return IngestResult(source, partition, None, unchanged=True)
 
     staging = Staging(hub.paths.tmp / f"ingest-{uuid.uuid4().hex}", encryption=None)
-    engine = open_engine(
-        hub.settings.get("engine", "name"),
-        threads=int(hub.settings.get("engine", "threads")),
-        memory_limit=str(hub.settings.get("engine", "memory_limit")),
-        temp_directory=str(staging.root / "spill"),
-    )
+    engine = engine_for(hub.settings, temp_directory=str(staging.root / "spill"))
     try:
         with warehouse.begin(f"ingest {partition} from {directory.name}") as writer:
             ctx = IngestContext(
