@@ -374,13 +374,28 @@ own AS (
     SELECT person_key, MIN(start_date) AS first_event, MAX(end_date) AS last_event
     FROM event GROUP BY person_key
 ),
+certified AS (
+    SELECT l.person_key, MIN(k.BEN_DCD_DTE) AS death_date
+    FROM KI_CCI_R AS k JOIN person_link AS l ON l.source_key = k.BEN_IDT_ANO
+    GROUP BY l.person_key
+),
 covered AS (
+    -- birth as the person table gives it (latest row), death as the death table does
     SELECT p.person_key,
         GREATEST(x.first_day, MAKE_DATE(p.birth_year, COALESCE(p.birth_month, 1), 1)) AS s,
-        LEAST(x.last_day, COALESCE(p.death_date, x.last_day)) AS e
-    FROM (SELECT person_key, MIN(birth_year) AS birth_year, MIN(birth_month) AS birth_month,
-              MIN(death_date) AS death_date FROM ben GROUP BY person_key) AS p
+        LEAST(x.last_day, COALESCE(k.death_date, p.death_date, x.last_day)) AS e
+    FROM (
+        SELECT person_key, birth_year, birth_month,
+            MIN(death_date) OVER (PARTITION BY person_key) AS death_date,
+            ROW_NUMBER() OVER (
+                PARTITION BY person_key
+                ORDER BY BEN_DTE_MAJ DESC NULLS LAST, BEN_NIR_PSA, BEN_RNG_GEM
+            ) AS rn
+        FROM ben
+    ) AS p
+    LEFT JOIN certified AS k ON k.person_key = p.person_key
     CROSS JOIN extract AS x
+    WHERE p.rn = 1
 ),
 period AS (
     SELECT c.person_key,
