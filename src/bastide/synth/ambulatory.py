@@ -171,10 +171,12 @@ def draw_acts(seed: int, people: People, cat: Catalogue) -> Acts:
         parts.append(_acts(owner, days, nat, spe_code, SPECIALIST, CCAM_PRICE[name], 1, i))
 
     owner, days = _events(rng, people, r.other_care_base + r.other_care_per_year_of_age * age)
-    nat = cat.other_care_codes[
+    other_nat = cat.other_care_codes[
         rng.choice(len(cat.other_care_codes), len(owner), p=cat.other_care_p)
     ]
-    parts.append(_acts(owner, days, nat, 0, OTHER, np.round(rng.uniform(5, 60, len(owner)), 2)))
+    parts.append(
+        _acts(owner, days, other_nat, 0, OTHER, np.round(rng.uniform(5, 60, len(owner)), 2))
+    )
 
     return Acts(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in Acts.__dataclass_fields__)

@@ -93,7 +93,8 @@ def build(
     n_das = np.bincount(coded.das_stay, minlength=n)
     age = np.floor(stays.age).astype(np.int64)
     infant = age < 1
-    sor_des = np.where(stays.sor_mod == 7, np.where(rng.random(n) < 0.7, "2", "1"), None)
+    # Transfers go to follow-up care (SSR, "2") mostly, else to another MCO unit ("1").
+    sor_des = take(["1", "2"], (rng.random(n) < 0.7).astype(np.int64), stays.sor_mod != 7)
     dep = np.array([d[:2] for d in geo.dep_codes], dtype=object)[geo.finess_dep[stays.eta]]
 
     flags = {c: np.zeros(n, dtype=np.int8) for c in RET_COLUMNS}
@@ -112,12 +113,12 @@ def build(
         "DGN_PAL": take(cim, stays.dp),
         "DGN_REL": take(cim, np.maximum(stays.dr, 0), stays.dr < 0),
         "ENT_MOD": np.full(n, "8", dtype=object),
-        "ENT_PRV": np.where(stays.emergency, "5", None),
+        "ENT_PRV": take(["5"], np.zeros(n, dtype=np.int64), ~stays.emergency),
         "GRG_GHM": ghm,
         "NBR_DGN": n_das,
         "NBR_RUM": np.ones(n, dtype=np.int64),
         "SEJ_NBJ": pa.array(stays.los.astype(np.int64), mask=session),
-        "SEJ_TYP": np.where(coded.inter_establishment, "B", None),
+        "SEJ_TYP": take(["B"], np.zeros(n, dtype=np.int64), ~coded.inter_establishment),
         "SOR_ANN": year,
         "SOR_MOI": month_text(exit_day),
         "SOR_MOD": stays.sor_mod.astype(str).astype(object),

@@ -182,10 +182,10 @@ def national_stays(
     first = lo + (rng.random(len(treated)) * np.maximum(people.exit[treated] - lo, 1)).astype(
         np.int64
     )
-    owner, k = ragged(rng.integers(4, 9, len(treated)))
-    days = first[owner] + 21 * k
-    ok = days < people.exit[treated[owner]]
-    parts.append(_make(rng, people, cat, treated[owner][ok], days[ok], KIND["chemotherapy"]))
+    series, nth = ragged(rng.integers(4, 9, len(treated)))
+    session = first[series] + 21 * nth
+    ok = session < people.exit[treated[series]]
+    parts.append(_make(rng, people, cat, treated[series][ok], session[ok], KIND["chemotherapy"]))
 
     parts.append(_terminal(rng, people, deaths, cat))
     return concat(parts)

@@ -216,7 +216,7 @@ class Tally:
     def effects(self, cat: Catalogue) -> dict[str, Any]:
         eff = clinical.EFFECT
         n = self.n
-        arms = {k: dict(v) for k, v in self.arms.items()}
+        arms: dict[str, dict[str, float]] = {k: dict(v) for k, v in self.arms.items()}
         for a in arms.values():
             a["rate_per_person_year"] = a["events"] / max(a["person_days"] / 365.25, 1e-9)
         crude = arms["celecoxib"]["rate_per_person_year"] / max(
