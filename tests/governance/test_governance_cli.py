@@ -139,3 +139,15 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip() == (
         "error: permission denied: read_audit needs the role auditor; the actor has operator"
     )
+
+
+def test_every_governance_command_is_documented() -> None:
+    import typer.main
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    text = (docs / "governance.md").read_text() + (docs / "audit.md").read_text()
+    group = typer.main.get_group(app)
+    for name in ("user", "project", "audit"):
+        for sub in group.commands[name].commands:  # type: ignore[attr-defined]
+            assert f"bastide {name} {sub}" in text, f"'bastide {name} {sub}' is not documented"
+    assert "bastide catalog" in text
