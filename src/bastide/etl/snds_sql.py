@@ -28,6 +28,7 @@ _DCIR_KEY = (
 )
 DCIR_KEY_JOIN = " AND ".join(f"d.{k} IS NOT DISTINCT FROM p.{k}" for k in _DCIR_KEY)
 _DUP_ETA = ", ".join(f"'{e}'" for e in C.PMSI_DUPLICATE_ETA_NUM)
+_PLACEHOLDERS = ", ".join(f"'{e}'" for e in C.PLACEHOLDER_IDENTIFIERS)
 
 
 def _code(col: str) -> str:
@@ -172,6 +173,7 @@ FROM (
 
 # -- §2.2 PMSI MCO stays: valid chaining, no placeholder, no error or duplicate stays ----
 _RET_FLAGS = ("NIR_RET", "NAI_RET", "SEX_RET", "SEJ_RET", "FHO_RET", "PMS_RET", "DAT_RET")
+_RET_FLAGS += ("COH_NAI_RET", "COH_SEX_RET")  # from 2013; NULL before
 _RET_OK = " AND ".join(
     f"COALESCE(CAST(c.{f} AS VARCHAR), '0') IN ('0', 'false', 'False')" for f in _RET_FLAGS
 )
@@ -198,6 +200,7 @@ JOIN T_MCOaaB AS b ON b.PMSI_YEAR = c.PMSI_YEAR
 JOIN person_link AS l ON l.source_key = c.NIR_ANO_17
 WHERE c.EXE_SOI_DTD IS NOT NULL
   AND {_RET_OK}
+  AND c.NIR_ANO_17 NOT IN ({_PLACEHOLDERS})
   AND COALESCE(b.GRG_GHM, '') NOT LIKE '90%'
   AND COALESCE(b.SEJ_TYP, '') <> 'B'
   AND NOT (CAST(c.ETA_NUM AS VARCHAR) IN ({_DUP_ETA})
@@ -225,15 +228,17 @@ SELECT
     COALESCE(cc.source_concept_id, 0) AS condition_source_concept_id,
     d.status_source AS condition_status_source_value
 FROM (
-    SELECT visit_occurrence_id, code, MIN(status) AS status, MIN(status_source) AS status_source
+    -- a code listed twice keeps its first role: DGN_PAL, then DGN_REL, then ASS_DGN
+    SELECT visit_occurrence_id, code, MIN(status) AS status,
+        ARG_MIN(status_source, role) AS status_source
     FROM (
         SELECT visit_occurrence_id, dgn_pal AS code, {C.STATUS_PRIMARY} AS status,
-            'DGN_PAL' AS status_source FROM stay WHERE dgn_pal IS NOT NULL
+            'DGN_PAL' AS status_source, 1 AS role FROM stay WHERE dgn_pal IS NOT NULL
         UNION ALL
-        SELECT visit_occurrence_id, dgn_rel, {C.STATUS_SECONDARY}, 'DGN_REL'
+        SELECT visit_occurrence_id, dgn_rel, {C.STATUS_SECONDARY}, 'DGN_REL', 2
             FROM stay WHERE dgn_rel IS NOT NULL
         UNION ALL
-        SELECT s.visit_occurrence_id, {_code("a.ASS_DGN")}, {C.STATUS_SECONDARY}, 'ASS_DGN'
+        SELECT s.visit_occurrence_id, {_code("a.ASS_DGN")}, {C.STATUS_SECONDARY}, 'ASS_DGN', 3
         FROM T_MCOaaD AS a JOIN stay AS s ON s.pmsi_year = a.PMSI_YEAR
             AND s.ETA_NUM = CAST(a.ETA_NUM AS VARCHAR) AND s.RSA_NUM = CAST(a.RSA_NUM AS VARCHAR)
         WHERE {_code("a.ASS_DGN")} IS NOT NULL
@@ -438,6 +443,7 @@ SELECT 'T_MCOaaC', reason, COUNT(*) FROM (
         WHEN b.RSA_NUM IS NULL THEN 'stay_without_T_MCOaaB'
         WHEN c.EXE_SOI_DTD IS NULL THEN 'no_stay_date'
         WHEN NOT ({_RET_OK}) THEN 'chaining_flag_not_0'
+        WHEN c.NIR_ANO_17 IN ({_PLACEHOLDERS}) THEN 'placeholder_identifier'
         WHEN l.person_key IS NULL THEN 'unknown_beneficiary'
         WHEN COALESCE(b.GRG_GHM, '') LIKE '90%' THEN 'error_grouping_90'
         WHEN COALESCE(b.SEJ_TYP, '') = 'B' THEN 'inter_establishment_stay'
