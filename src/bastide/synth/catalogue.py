@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from bastide.errors import BastideError
-from bastide.synth import clinical, nomenclatures
+from bastide.synth import clinical, inpatient, nomenclatures
 from bastide.synth.nomenclatures import Presentation
 
 # Reimbursement rate -> PRS_NAT_REF of the pharmacy claim line.
@@ -131,7 +131,7 @@ def _drugs() -> Drugs:
 def _ucd() -> dict[str, np.ndarray]:
     names = nomenclatures.ucd()
     out: dict[str, np.ndarray] = {}
-    for group, words in clinical.UCD_GROUPS.items():
+    for group, words in inpatient.UCD_GROUPS.items():
         codes = sorted(c for c, n in names.items() if n.split(" ")[0].rstrip(".") in words)
         if not codes:
             raise CatalogueError(f"no UCD code for {group} ({', '.join(words)})")
@@ -163,10 +163,10 @@ def _other_care(modelled: set[int]) -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=1)
 def catalogue() -> Catalogue:
     cim = {c for cond in clinical.CONDITIONS for c in cond.codes}
-    cim |= {c for kind in clinical.STAY_KINDS for c in kind.dp}
+    cim |= {c for kind in inpatient.STAY_KINDS for c in kind.dp}
     cim |= {c for _, c in clinical.DEATH_CAUSES if c != "cancer"}
     cim |= {c for c, _ in clinical.DEATH_FALLBACK}
-    cim |= {c for c, _ in clinical.TYPICAL_DAS.values()}
+    cim |= {c for c, _ in inpatient.TYPICAL_DAS.values()}
     cim.add(clinical.EFFECT.outcome_code)
     cim10 = _check_cim10(cim)
     ccam = nomenclatures.ccam()

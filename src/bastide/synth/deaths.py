@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bastide.synth import clinical
+from bastide.synth import clinical, inpatient
 from bastide.synth.arrays import rng_for
 from bastide.synth.catalogue import Catalogue
 from bastide.synth.population import COND_INDEX, NEVER, People
@@ -38,5 +38,5 @@ def draw_deaths(seed: int, people: People, cat: Catalogue) -> Deaths:
     p = np.array([w for _, w in clinical.DEATH_FALLBACK])
     todo = cause < 0
     cause[todo] = fallback[rng.choice(len(fallback), int(todo.sum()), p=p / p.sum())]
-    in_hospital = rng.random(len(rows)) < clinical.SHARE_DEATH_IN_HOSPITAL
+    in_hospital = rng.random(len(rows)) < inpatient.SHARE_DEATH_IN_HOSPITAL
     return Deaths(rows=rows, cause=cause, in_hospital=in_hospital)

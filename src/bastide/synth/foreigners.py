@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bastide.synth import clinical
+from bastide.synth import clinical, inpatient
 from bastide.synth.arrays import ragged, rng_for
 from bastide.synth.catalogue import Catalogue
 from bastide.synth.population import END, START, YEAR
@@ -58,7 +58,7 @@ def draw_foreigners(
     los = np.zeros(m, dtype=np.int32)
     dp = np.zeros(m, dtype=np.int64)
     for k in np.unique(kinds):
-        spec = clinical.STAY_KINDS[k]
+        spec = inpatient.STAY_KINDS[k]
         sel = kinds == k
         los[sel] = np.maximum(np.rint(rng.gamma(2.0, spec.los_mean / 2.0, int(sel.sum()))), 1)
         dp[sel] = cat.cim_index[spec.dp[0]]

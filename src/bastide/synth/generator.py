@@ -142,7 +142,7 @@ class _Outputs:
         counts = {}
         for sink in self.sinks.values():
             sink.close()
-            counts[str(Path(sink.path).relative_to(self.opts.out))] = sink.rows  # type: ignore[attr-defined]
+            counts[str(sink.path.relative_to(self.opts.out))] = sink.rows
         return counts
 
 

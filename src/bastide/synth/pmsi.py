@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from bastide.synth import clinical, geography
+from bastide.synth import clinical, geography, inpatient
 from bastide.synth.arrays import (
     civil,
     ddmmyyyy,
@@ -42,7 +42,7 @@ RET_COLUMNS = (
     "COH_NAI_RET",
     "COH_SEX_RET",
 )
-_PLACEHOLDER = np.array([np.frombuffer(p.encode(), np.uint8) for p in clinical.PLACEHOLDERS])
+_PLACEHOLDER = np.array([np.frombuffer(p.encode(), np.uint8) for p in inpatient.PLACEHOLDERS])
 
 
 @dataclass
@@ -86,9 +86,9 @@ def build(
         rsa[rows] = 1_000_000_000 + counters.take(f"rsa{y}", int(rows.sum()))
     eta = take(list(geo.finess), stays.eta)
     cim = pa.array(cat.cim10, pa.string())
-    kinds = clinical.STAY_KINDS
+    kinds = inpatient.STAY_KINDS
     ghm = np.array([k.ghm for k in kinds], dtype=object)[stays.kind] + coded.level
-    ghm = np.where(coded.ghm_error, clinical.ERROR_GHM, ghm)
+    ghm = np.where(coded.ghm_error, inpatient.ERROR_GHM, ghm)
     session = np.array([k.level == "Z" for k in kinds])[stays.kind]
     n_das = np.bincount(coded.das_stay, minlength=n)
     age = np.floor(stays.age).astype(np.int64)

@@ -23,6 +23,7 @@ _LATIN1_FALLBACK = str.maketrans(
 
 
 class Sink(Protocol):
+    path: Path
     rows: int
 
     def write(self, table: pa.Table) -> None: ...

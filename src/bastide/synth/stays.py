@@ -1,6 +1,6 @@
 """Hospital (MCO) stays: who is admitted, why, where, for how long.
 
-Stays are drawn per kind (``clinical.STAY_KINDS``) at rates that depend on age, sex and
+Stays are drawn per kind (``inpatient.STAY_KINDS``) at rates that depend on age, sex and
 conditions; GI bleeding admissions come from the planted effect (``pharmacy.study``) plus
 a background rate outside exposure; cancer patients have chemotherapy sessions; a share of
 deaths end a hospital stay. People are admitted to their usual hospital mostly, otherwise
@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from bastide.synth import clinical, geography
+from bastide.synth import clinical, geography, inpatient
 from bastide.synth.arrays import ragged, rng_for
 from bastide.synth.catalogue import Catalogue
 from bastide.synth.deaths import Deaths
@@ -21,7 +21,7 @@ from bastide.synth.pharmacy import StudyCourses
 from bastide.synth.population import COND_INDEX, END, NEVER, YEAR, People
 
 OK, RET_FLAG, PLACEHOLDER = 0, 1, 2
-KIND = clinical.STAY_INDEX
+KIND = inpatient.STAY_INDEX
 
 
 @dataclass
@@ -91,7 +91,7 @@ def _make(
     kind: int,
     los: np.ndarray | None = None,
 ) -> Stays:
-    spec = clinical.STAY_KINDS[kind]
+    spec = inpatient.STAY_KINDS[kind]
     n = len(rows)
     if los is None:
         los = _los(rng, np.full(n, spec.los_mean))
@@ -142,7 +142,7 @@ def national_stays(
     mid = (people.entry + people.exit) // 2
     age = people.age_at(mid)
     parts: list[Stays] = []
-    for k, spec in enumerate(clinical.STAY_KINDS):
+    for k, spec in enumerate(inpatient.STAY_KINDS):
         if spec.rate <= 0:
             continue
         rate = spec.rate * np.exp(spec.age_slope * (age - 65))
@@ -196,8 +196,8 @@ def _terminal(rng: np.random.Generator, people: People, deaths: Deaths, cat: Cat
     rows = deaths.rows[deaths.in_hospital]
     cause = deaths.cause[deaths.in_hospital]
     codes = np.array(cat.cim10, dtype=object)[cause]
-    kind = np.full(len(rows), KIND[clinical.TERMINAL_DEFAULT])
-    for prefix, name in clinical.TERMINAL_STAY.items():
+    kind = np.full(len(rows), KIND[inpatient.TERMINAL_DEFAULT])
+    for prefix, name in inpatient.TERMINAL_STAY.items():
         kind[np.array([c.startswith(prefix) for c in codes], dtype=bool)] = KIND[name]
     los = _los(rng, np.full(len(rows), 8.0))
     death = people.death[rows]
@@ -208,7 +208,7 @@ def _terminal(rng: np.random.Generator, people: People, deaths: Deaths, cat: Cat
         s = _make(rng, people, cat, rows[sel], entry[sel], int(k), los=(death - entry)[sel] + 1)
         s.los = (death - entry)[sel].astype(np.int32)
         s.sor_mod[:] = 9
-        if clinical.STAY_KINDS[k].name == clinical.TERMINAL_DEFAULT:
+        if inpatient.STAY_KINDS[k].name == inpatient.TERMINAL_DEFAULT:
             s.dr = cause[sel]
         parts.append(s)
     return concat(parts) if parts else _make(rng, people, cat, rows[:0], entry[:0], 0)
@@ -231,7 +231,7 @@ def code(seed: int, chunk: int, stays: Stays, people: People, cat: Catalogue) ->
         keep = (cidx != stays.dp[sel]) & (cidx != stays.dr[sel])
         owners.append(sel[keep])
         codes.append(cidx[keep])
-    for kind_name, (typical, p) in clinical.TYPICAL_DAS.items():
+    for kind_name, (typical, p) in inpatient.TYPICAL_DAS.items():
         sel = np.flatnonzero((stays.kind == KIND[kind_name]) & (rng.random(n) < p))
         owners.append(sel)
         codes.append(np.full(len(sel), cat.cim_index[typical]))
@@ -241,7 +241,7 @@ def code(seed: int, chunk: int, stays: Stays, people: People, cat: Catalogue) ->
     das_stay, das_code = das_stay[order], das_code[order]
     n_das = np.bincount(das_stay, minlength=n)
 
-    style = np.array([clinical.STAY_KINDS[k].level for k in range(len(clinical.STAY_KINDS))])[
+    style = np.array([inpatient.STAY_KINDS[k].level for k in range(len(inpatient.STAY_KINDS))])[
         stays.kind
     ]
     severity = 1 + (n_das >= 1) + ((n_das >= 3) | ((stays.age >= 80) & (n_das >= 2)))
@@ -254,9 +254,9 @@ def code(seed: int, chunk: int, stays: Stays, people: People, cat: Catalogue) ->
 
     u = rng.random(n)
     chaining = np.where(
-        u < clinical.SHARE_RET_FLAG,
+        u < inpatient.SHARE_RET_FLAG,
         RET_FLAG,
-        np.where(u < clinical.SHARE_RET_FLAG + clinical.SHARE_PLACEHOLDER, PLACEHOLDER, OK),
+        np.where(u < inpatient.SHARE_RET_FLAG + inpatient.SHARE_PLACEHOLDER, PLACEHOLDER, OK),
     )
     chaining = np.where(stays.foreign, PLACEHOLDER, chaining).astype(np.int8)
     return Coded(
@@ -265,8 +265,8 @@ def code(seed: int, chunk: int, stays: Stays, people: People, cat: Catalogue) ->
         das_code=das_code,
         level=level.astype(object),
         chaining=chaining,
-        ghm_error=rng.random(n) < clinical.SHARE_ERROR_GHM,
-        inter_establishment=rng.random(n) < clinical.SHARE_INTER_ESTABLISHMENT,
+        ghm_error=rng.random(n) < inpatient.SHARE_ERROR_GHM,
+        inter_establishment=rng.random(n) < inpatient.SHARE_INTER_ESTABLISHMENT,
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bastide.synth import clinical, geography
+from bastide.synth import clinical, geography, inpatient
 from bastide.synth.arrays import date32, digit_matrix, strings_from_matrix, take
 from bastide.synth.catalogue import Catalogue
 from bastide.synth.dcir import Claims
@@ -131,7 +131,7 @@ def stays_table(
             "chaining": take(CHAINING, coded.chaining),
             "ghm_error": pa.array(coded.ghm_error.astype(np.int8)),
             "inter_establishment": pa.array(coded.inter_establishment.astype(np.int8)),
-            "stay_kind": take([k.name for k in clinical.STAY_KINDS], s.kind),
+            "stay_kind": take([k.name for k in inpatient.STAY_KINDS], s.kind),
             "entry_date": date32(s.entry),
             "exit_date": date32(s.entry + s.los),
             "hospital_person_id": pa.array(hospital_person, mask=hospital_person == 0),
@@ -175,7 +175,7 @@ class Tally:
         self.add("person_years", int((people.exit - people.entry).sum() / 365.25))
         # Planted GI bleeds visible to an ETL: the stay is in the extract with a usable id.
         s = coded.stays
-        bleed = (s.kind == clinical.STAY_INDEX["gi_bleeding"]) & ~s.foreign
+        bleed = (s.kind == inpatient.STAY_INDEX["gi_bleeding"]) & ~s.foreign
         usable = bleed & (coded.chaining == OK) & ~coded.ghm_error & ~coded.inter_establishment
         visible = set(zip(s.person[usable].tolist(), s.entry[usable].tolist(), strict=True))
         for arm, mask in (("celecoxib", courses.exposed), ("diclofenac", ~courses.exposed)):
