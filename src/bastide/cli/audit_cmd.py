@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bastide.cli.app import HubOption, app, console, err_console
@@ -43,22 +44,20 @@ def audit_show(
         assert actor is not None
         entries = gov.audit_entries(actor, limit)
     table = Table()
-    for name in ("seq", "time (UTC)", "actor", "action", "project", "object", "outcome"):
+    for name in ("seq", "time (UTC)", "actor", "action", "outcome"):
         table.add_column(name, no_wrap=True)
-    table.add_column("reason", overflow="fold")
-    table.add_column("details", overflow="fold")
+    table.add_column("project · object · reason · details", overflow="fold")
     colours = {"denied": "red", "failed": "yellow", "succeeded": "green", "allowed": "green"}
     for e in entries:
-        outcome = f"[{colours.get(e.outcome, 'white')}]{e.outcome}[/]"
+        about = " · ".join(p for p in (e.project, e.object, e.reason) if p)
+        if e.details != "{}":
+            about += f"\n{e.details}"
         table.add_row(
             str(e.seq),
             e.ts[:19].replace("T", " "),
             e.actor,
             e.action,
-            e.project or "",
-            e.object or "",
-            outcome,
-            e.reason,
-            e.details,
+            f"[{colours.get(e.outcome, 'white')}]{e.outcome}[/]",
+            escape(about),
         )
     console.print(table)
