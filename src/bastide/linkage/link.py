@@ -53,8 +53,13 @@ ranked AS (
         COUNT(*) OVER (PARTITION BY local_person_id, shared_stays) AS tied
     FROM candidate
 ),
-by_stays AS (
+best AS (
     SELECT local_person_id, person_id FROM ranked WHERE rn = 1 AND tied = 1
+),
+by_stays AS (
+    -- a national person is one patient's at most: one that two patients fit is neither's
+    SELECT local_person_id, person_id FROM best
+    WHERE person_id IN (SELECT person_id FROM best GROUP BY person_id HAVING COUNT(*) = 1)
 )
 SELECT local_person_id, person_id, 'identifier' AS method FROM direct
 UNION ALL
