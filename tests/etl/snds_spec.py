@@ -30,9 +30,15 @@ from bastide.ingest.national import expected_inputs
 from bastide.ingest.tables import conform, omop_storage_schema
 
 PERSON = "person"  # pseudo-column: the person's source value
-# Event tables and the columns of theirs that point to a person and a visit.
-EVENT_TABLES = ("observation_period", "visit_occurrence", "condition_occurrence")
-EVENT_TABLES += ("drug_exposure", "procedure_occurrence", "death")
+# Tables whose rows belong to a person, and the dates each event spans.
+PERSON_TABLES = ("observation_period", "visit_occurrence", "condition_occurrence")
+PERSON_TABLES += ("drug_exposure", "procedure_occurrence", "death")
+EVENT_DATES = {
+    "visit_occurrence": ("visit_start_date", "visit_end_date"),
+    "condition_occurrence": ("condition_start_date", "condition_end_date"),
+    "drug_exposure": ("drug_exposure_start_date", "drug_exposure_end_date"),
+    "procedure_occurrence": ("procedure_date", "procedure_end_date"),
+}
 
 
 # -- text tables ------------------------------------------------------------------------
@@ -233,19 +239,33 @@ def _difference(
 
 
 def _check_references(omop: Omop) -> None:
-    """Every event belongs to a person of the person table, and every visit an event
-    points to exists: true of any extract, so checked on every case."""
+    """Every row belongs to a person of the person table, every visit an event points
+    to exists, every person has one observation period and every event lies in it: true
+    of any extract, so checked on every case."""
     persons = set(omop.tables["person"]["person_id"].to_pylist())
     assert len(persons) == omop.count("person"), "person_id is not unique"
     visits = set(omop.tables["visit_occurrence"]["visit_occurrence_id"].to_pylist())
     assert len(visits) == omop.count("visit_occurrence"), "visit_occurrence_id is not unique"
-    for table in EVENT_TABLES:
+    for table in PERSON_TABLES:
         data = omop.tables[table]
         orphans = set(data["person_id"].to_pylist()) - persons
         assert not orphans, f"{table}: person_id not in person: {orphans}"
         if "visit_occurrence_id" in data.column_names and table != "visit_occurrence":
             dangling = {v for v in data["visit_occurrence_id"].to_pylist() if v is not None}
             assert dangling <= visits, f"{table}: visit_occurrence_id not in visit_occurrence"
+    periods = {
+        r["person_id"]: (r["observation_period_start_date"], r["observation_period_end_date"])
+        for r in omop.tables["observation_period"].to_pylist()
+    }
+    assert len(periods) == omop.count("observation_period"), "one period per person"
+    if omop.count("visit_occurrence"):  # an extract without care has no days to observe
+        assert len(periods) == omop.count("person"), "every person is observed"
+    for table, (start, end) in EVENT_DATES.items():
+        for r in omop.tables[table].to_pylist():
+            first, last = periods[r["person_id"]]
+            assert first <= r[start] and (r[end] or r[start]) <= last, (
+                f"{table}: {r[start]}..{r[end]} outside the observation period {first}..{last}"
+            )
 
 
 def sorted_table(table: pa.Table) -> pa.Table:

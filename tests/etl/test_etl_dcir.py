@@ -21,7 +21,7 @@ LAMOTRIGINE = "3400921966688"  # not in IR_PHA_R
 IRBESARTAN = "3400921785586"
 
 
-def test_information_only_lines_are_not_care():
+def test_information_only_lines_are_not_care() -> None:
     """§2.1: lines with DPN_QLF = 71 or PRS_DPN_QLP = 71 only inform (already paid
     elsewhere): excluded and counted. A NULL qualifier is an ordinary line."""
     omop = run_snds(
@@ -46,7 +46,7 @@ def test_information_only_lines_are_not_care():
     assert omop.exclusions == {("ER_PRS_F", "information_only_line"): 3}
 
 
-def test_claims_of_unknown_beneficiaries_are_counted():
+def test_claims_of_unknown_beneficiaries_are_counted() -> None:
     """§2.1, §2.3: a claim line whose (BEN_NIR_PSA, BEN_RNG_GEM) is no beneficiary, or
     only one excluded from the persons, makes nothing and is counted."""
     omop = run_snds(
@@ -76,7 +76,7 @@ def test_claims_of_unknown_beneficiaries_are_counted():
     }
 
 
-def test_claim_under_a_second_psa_belongs_to_the_same_person():
+def test_claim_under_a_second_psa_belongs_to_the_same_person() -> None:
     """§2.3: care billed under each of a person's BEN_NIR_PSA is the same person's."""
     omop = run_snds(
         IR_BEN_R="""
@@ -101,7 +101,7 @@ def test_claim_under_a_second_psa_belongs_to_the_same_person():
     assert omop.count("person") == 1
 
 
-def test_cancelled_and_corrected_dispensing_nets_to_one_exposure():
+def test_cancelled_and_corrected_dispensing_nets_to_one_exposure() -> None:
     """§2.1 cancellations, §3.7: a dispensing of 2 boxes, its cancellation (-2) and the
     corrected line (1 box) are one drug_exposure of 1 box; the quantity is boxes × units
     per box (IR_PHA_R.PHA_UNT_NBR_DSES '30'), the exposure lasts 30 days (end = start +
@@ -143,7 +143,7 @@ def test_cancelled_and_corrected_dispensing_nets_to_one_exposure():
     )
 
 
-def test_units_per_box():
+def test_units_per_box() -> None:
     """§3.7: quantity = boxes × units per box; "n DOSES" and "n / x ML" count n units a
     box; a count with '+' (21+7) or no IR_PHA_R row leaves the quantity in boxes."""
     omop = run_snds(
@@ -178,7 +178,7 @@ def test_units_per_box():
     )
 
 
-def test_fully_cancelled_dispensing_and_empty_cip13_give_no_exposure():
+def test_fully_cancelled_dispensing_and_empty_cip13_give_no_exposure() -> None:
     """§2.1: a dispensing whose cancellation nets it to 0 boxes is no exposure, nor is a
     line with PHA_PRS_C13 = 0 (no code)."""
     omop = run_snds(
@@ -207,7 +207,7 @@ def test_fully_cancelled_dispensing_and_empty_cip13_give_no_exposure():
     )
 
 
-def test_visit_concept_from_prs_nat_ref():
+def test_visit_concept_from_prs_nat_ref() -> None:
     """§3.3: a DCIR visit's concept comes from PRS_NAT_REF through the HDH table
     (3313 pharmacy → 581458, 1111 consultation → 9202, 3211 biology → 32036); 1191,
     1192, 1193, 3103, 3104, 3105 and 1096 → 5083; a code the table lacks → 9202. Visits

@@ -10,7 +10,7 @@ BEN_NIR_PSA, NIR_ANO_17 and the hospitals' chaining identifier).
 # ruff: noqa: E501  (the tables of a case are as wide as their columns)
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -133,8 +133,11 @@ class Hospital:
         self.engine.close()
 
 
+OpenHospital = Callable[..., Hospital]
+
+
 @pytest.fixture
-def open_hospital(national: Omop) -> Iterator[Any]:
+def open_hospital(national: Omop) -> Iterator[OpenHospital]:
     opened: list[Hospital] = []
 
     def make(source: str, finess: str | None, **tables: str) -> Hospital:
@@ -174,7 +177,7 @@ visit_occurrence_id | person_id | visit_concept_id | visit_start_date | visit_en
 """
 
 
-def test_patients_link_by_identifier_then_by_stays(open_hospital):
+def test_patients_link_by_identifier_then_by_stays(open_hospital: OpenHospital) -> None:
     """h1 and h4 carry a chaining identifier a national person has: linked by
     identifier. h2 has none, but one national person of the same sex and birth year and
     month was in this establishment on the same days: linked by stays. Not linked (new):
@@ -197,7 +200,9 @@ def test_patients_link_by_identifier_then_by_stays(open_hospital):
     )
 
 
-def test_a_national_person_two_patients_fit_is_given_to_neither(open_hospital):
+def test_a_national_person_two_patients_fit_is_given_to_neither(
+    open_hospital: OpenHospital,
+) -> None:
     """A national person is linked to one patient of a hospital at most: when two
     patients without identifier fit ano-8 by their stays, neither is linked."""
     h = open_hospital(
@@ -223,7 +228,9 @@ def test_a_national_person_two_patients_fit_is_given_to_neither(open_hospital):
     )
 
 
-def test_new_patients_get_stable_ids_of_their_own(open_hospital, national: Omop):
+def test_new_patients_get_stable_ids_of_their_own(
+    open_hospital: OpenHospital, national: Omop
+) -> None:
     """A patient new to the hub gets an id that is no national person's, the same at
     every run, and different from the patient of another hospital with the same local
     id."""
@@ -238,7 +245,7 @@ def test_new_patients_get_stable_ids_of_their_own(open_hospital, national: Omop)
     assert not set(ids) & {other.person_id(local) for local in new}
 
 
-def test_hospital_rows_take_warehouse_ids(open_hospital, national: Omop):
+def test_hospital_rows_take_warehouse_ids(open_hospital: OpenHospital, national: Omop) -> None:
     """etl.hospital: local ids become warehouse ids per source, so two hospitals' visit
     1 are two visits; a linked patient's rows take the national person id and their
     person row is not written again; a CIM-10 code the hospital left unmapped

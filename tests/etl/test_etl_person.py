@@ -9,7 +9,7 @@ from __future__ import annotations
 from snds_spec import concept, run_snds
 
 
-def test_one_person_per_own_nir_whatever_the_number_of_psa():
+def test_one_person_per_own_nir_whatever_the_number_of_psa() -> None:
     """§2.3: persons are keyed on BEN_NIR_ANO when it is filled. A person covered first
     as a child and then in their own right has two BEN_NIR_PSA rows: one person, whose
     demographics come from the latest row (BEN_DTE_MAJ)."""
@@ -32,7 +32,7 @@ def test_one_person_per_own_nir_whatever_the_number_of_psa():
     assert omop.exclusions == {}
 
 
-def test_latest_row_wins_even_when_listed_first():
+def test_latest_row_wins_even_when_listed_first() -> None:
     """§3.1: the beneficiary row with the latest BEN_DTE_MAJ gives the demographics,
     whatever the order of the rows."""
     omop = run_snds(
@@ -51,7 +51,7 @@ def test_latest_row_wins_even_when_listed_first():
     )
 
 
-def test_without_own_nir_same_sex_twins_are_two_persons():
+def test_without_own_nir_same_sex_twins_are_two_persons() -> None:
     """§2.3: without BEN_NIR_ANO a person is BEN_NIR_PSA + BEN_RNG_GEM. Same-sex twins
     share their BEN_NIR_PSA and differ by rank: two persons, each with their own care."""
     omop = run_snds(
@@ -73,7 +73,7 @@ def test_without_own_nir_same_sex_twins_are_two_persons():
     assert len({person for person, _ in visits}) == 2, "each twin has their own visit"
 
 
-def test_sex_other_than_1_or_2_is_excluded_and_counted():
+def test_sex_other_than_1_or_2_is_excluded_and_counted() -> None:
     """§3.1: BEN_SEX_COD 1 → 8507, 2 → 8532; other values (9 = unknown) are not persons,
     and the excluded rows are counted."""
     omop = run_snds(
@@ -95,7 +95,7 @@ def test_sex_other_than_1_or_2_is_excluded_and_counted():
     assert omop.exclusions == {("IR_BEN_R", "sex_not_1_or_2"): 1}
 
 
-def test_death_certificate_wins_over_beneficiary_record():
+def test_death_certificate_wins_over_beneficiary_record() -> None:
     """§3.9: death_date and cause come from the death certificate (KI_CCI_R, type 32815)
     when there is one, else from IR_BEN_R.BEN_DCD_DTE (type 32810, no cause);
     BEN_DCD_DTE 1600-01-01 means alive. The cause is a CIM-10 source concept."""
@@ -126,7 +126,7 @@ def test_death_certificate_wins_over_beneficiary_record():
     assert omop.exclusions == {("KI_CCI_R", "unknown_beneficiary"): 1}
 
 
-def test_observation_period_covers_the_extract_from_birth_to_death():
+def test_observation_period_covers_the_extract_from_birth_to_death() -> None:
     """§3.2: every person has one observation period: from the first day of the extract
     (or their birth month) to its last day (or their death, as the death table gives it),
     widened to any event of theirs outside it. Persons without any event have one too.

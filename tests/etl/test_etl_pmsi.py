@@ -17,7 +17,7 @@ psa-2       | 1           | ano-2       | 2           | 1960
 """
 
 
-def test_stay_visit_concept_and_dates():
+def test_stay_visit_concept_and_dates() -> None:
     """§3.3: a stay is an inpatient visit (9201), or 262 (emergency room and inpatient)
     when the patient came through the emergency department (ENT_PRV '5'); its dates are
     T_MCOaaC.EXE_SOI_DTD and EXE_SOI_DTF."""
@@ -48,7 +48,7 @@ def test_stay_visit_concept_and_dates():
     assert omop.exclusions == {}
 
 
-def test_stays_left_out_are_counted_by_rule():
+def test_stays_left_out_are_counted_by_rule() -> None:
     """§2.2: stays without a start date, of an error grouping (GRG_GHM '90…'), between
     establishments (SEJ_TYP 'B'), under an AP-HP legal FINESS until 2017 (duplicates of
     the geographic one; kept from 2018), or of a placeholder patient number
@@ -117,7 +117,7 @@ RET_FLAGS = [
 
 
 @pytest.mark.parametrize(("flag", "error"), RET_FLAGS)
-def test_stay_with_a_chaining_flag_not_0_is_left_out(flag: str, error: str):
+def test_stay_with_a_chaining_flag_not_0_is_left_out(flag: str, error: str) -> None:
     """§2.2: every chaining flag of T_MCOaaC (NIR_RET, NAI_RET, SEX_RET, SEJ_RET,
     FHO_RET, PMS_RET, DAT_RET, COH_NAI_RET, COH_SEX_RET) must be 0; a stay with one
     that is not is left out and counted."""
@@ -145,7 +145,7 @@ def test_stay_with_a_chaining_flag_not_0_is_left_out(flag: str, error: str):
     assert omop.exclusions == {("T_MCOaaC", "chaining_flag_not_0"): 1}
 
 
-def test_diagnoses_of_a_stay():
+def test_diagnoses_of_a_stay() -> None:
     """§3.5: DGN_PAL is a primary condition (status 32902), DGN_REL and every ASS_DGN
     secondary (32908); a code already primary is not repeated as associated, while the
     same code in another stay is another condition. Codes are stored without their dot
@@ -190,7 +190,7 @@ def test_diagnoses_of_a_stay():
     assert len({visit for _, visit in visits}) == 2
 
 
-def test_same_stay_number_in_two_years_is_two_visits():
+def test_same_stay_number_in_two_years_is_two_visits() -> None:
     """§1: ETA_NUM + RSA_NUM is unique only within a year: the same numbers in 2019 and
     2020 are two stays, each with its own diagnoses."""
     omop = run_snds(

@@ -78,7 +78,7 @@ def reversed_rows(text: str) -> str:
     return "\n".join([header, *reversed(rows)])
 
 
-def test_running_twice_gives_identical_tables():
+def test_running_twice_gives_identical_tables() -> None:
     """Two runs over the same extract, the second with every table's rows in reverse
     order, give the same tables, ids included, and the same accounting."""
     first = run_snds(**EXTRACT)
@@ -91,7 +91,7 @@ def test_running_twice_gives_identical_tables():
     assert sorted_table(first.link).equals(sorted_table(second.link))
 
 
-def test_another_person_changes_no_id_of_the_others():
+def test_another_person_changes_no_id_of_the_others() -> None:
     """Ids come from each row's own source key: adding a person to the extract leaves
     every id of the other persons' rows as it was (their dispensing falls inside the
     extract, so the observation periods stay as they were too)."""
