@@ -27,6 +27,18 @@ _DCIR_KEY = (
     "REM_TYP_AFF",
 )
 DCIR_KEY_JOIN = " AND ".join(f"d.{k} IS NOT DISTINCT FROM p.{k}" for k in _DCIR_KEY)
+# The claim-line columns the rules use (ER_PRS_F has over a hundred).
+_CLAIM_COLUMNS = (
+    *_DCIR_KEY,
+    "EXE_SOI_DTD",
+    "EXE_SOI_DTF",
+    "PRE_PRE_DTD",
+    "PRS_NAT_REF",
+    "PRS_ACT_QTE",
+    "PFS_EXE_NUM",
+    "ETB_PRE_FIN",
+    "CPL_MAJ_TOP",
+)
 _DUP_ETA = ", ".join(f"'{e}'" for e in C.PMSI_DUPLICATE_ETA_NUM)
 _PLACEHOLDERS = ", ".join(f"'{e}'" for e in C.PLACEHOLDER_IDENTIFIERS)
 
@@ -108,7 +120,8 @@ _DCIR_VISIT_KEY = (
 )
 CLAIMS = f"""
 CREATE TEMP TABLE claims AS
-SELECT p.*, b.person_key, stable_id({_DCIR_VISIT_KEY}) AS dcir_visit_id
+SELECT {", ".join(f"p.{c}" for c in _CLAIM_COLUMNS)}, b.person_key,
+    stable_id({_DCIR_VISIT_KEY}) AS dcir_visit_id
 FROM ER_PRS_F AS p
 JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
     AND b.BEN_RNG_GEM = CAST(p.BEN_RNG_GEM AS INTEGER)
