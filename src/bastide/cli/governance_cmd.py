@@ -299,7 +299,7 @@ def catalog(
         typer.Option(
             "--document",
             help="First (re)draw table and variable documentation from the OMOP and SNDS "
-            "specifications.",
+            "specifications (of TABLE only, when given).",
         ),
     ] = False,
     source: Annotated[
@@ -311,7 +311,7 @@ def catalog(
     """Browse the catalogue: tables with source, snapshot and rows, or one table's variables."""
     with governed(hub, as_user) as (gov, actor):
         if document:
-            written = gov.document_variables(_actor(actor))
+            written = gov.document_variables(_actor(actor), [table] if table else None)
             console.print(f"Documented {written} variables")
         if table is None:
             datasets = gov.datasets(_actor(actor))
