@@ -6,14 +6,16 @@ directory. ``Hub.init`` lays out an empty hub with embedded defaults.
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from bastide.config import CONFIG_FILE, DEFAULT_TOML, Settings, load_settings
-from bastide.keys import KeyError_, KeyProvider, open_provider
+from bastide.keys import KeyProvider, Keyring, KeyStore, open_provider
 from bastide.keys.keyfile import create_key_file
 
 HUB_ENV = "BASTIDE_HUB"
@@ -66,19 +68,31 @@ class Hub:
         return cls(Path(env) if env else Path.cwd())
 
     @classmethod
-    def init(cls, root: Path) -> Hub:
+    def init(cls, root: Path, *, keys: Mapping[str, Any] | None = None) -> Hub:
+        """Lay out a hub. ``keys`` replaces the ``[keys]`` section of the configuration,
+        e.g. ``{"provider": "pkcs11", "module": ..., "token_label": ..., "key_label": ...}``;
+        the master key is created (key file, or a non-extractable key on the HSM) unless it
+        exists."""
         root = root.resolve()
         if (root / CONFIG_FILE).exists():
             raise FileExistsError(f"{root} already holds a hub ({CONFIG_FILE} exists)")
         root.mkdir(parents=True, exist_ok=True)
         for sub in SUBDIRS:
             (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / CONFIG_FILE).write_text(DEFAULT_TOML, encoding="utf-8")
+        text = DEFAULT_TOML if keys is None else _with_keys_section(DEFAULT_TOML, keys)
+        (root / CONFIG_FILE).write_text(text, encoding="utf-8")
         hub = cls(root)
-        if hub.settings.get("keys", "provider") == "keyfile":
+        provider = hub.settings.get("keys", "provider")
+        if provider == "keyfile":
             keyfile = hub.settings.path("keys", "keyfile")
             if not keyfile.exists():
                 create_key_file(keyfile)
+        elif provider == "pkcs11":
+            from bastide.keys.pkcs11 import Pkcs11Provider
+
+            hsm = Pkcs11Provider.from_settings(hub.settings)
+            if not hsm.exists():
+                hsm.create()
         hub.data_key("pseudonym", create=True)
         return hub
 
@@ -91,18 +105,26 @@ class Hub:
     def keys(self) -> KeyProvider:
         return open_provider(self.settings)
 
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The hub's data keys (wrapped under ``keys/wrapped/``) and its key provider."""
+        return Keyring(self.keys, KeyStore(self.paths.wrapped_keys))
+
     def data_key(self, name: str, *, create: bool = False) -> bytes:
-        """A named 256-bit data key, stored only wrapped by the master key.
+        """A named 256-bit hub secret, stored only wrapped by the master key.
 
         ``pseudonym`` is the hub secret of border pseudonymisation.
         """
-        path = self.paths.wrapped_keys / f"{name}.key"
-        if not path.exists():
-            if not create:
-                raise KeyError_(f"data key {name!r} does not exist in this hub ({path})")
-            key = secrets.token_bytes(32)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(self.keys.wrap(key))
-            os.replace(tmp, path)
-            return key
-        return self.keys.unwrap(path.read_bytes())
+        return self.keyring.data_key(f"hub:{name}", create=create)
+
+
+def _with_keys_section(toml: str, keys: Mapping[str, Any]) -> str:
+    """The default configuration with its ``[keys]`` section replaced by ``keys``."""
+    if "pin" in keys:
+        raise ValueError("the HSM PIN never goes into bastide.toml (use [keys] pin_env)")
+    start = toml.index("[keys]\n")
+    end = toml.index("\n[", start + 1)
+    # JSON strings, numbers and booleans are valid TOML values.
+    lines = [f"{k} = {json.dumps(v)}" for k, v in keys.items()]
+    note = "# Key provider of this hub (docs/encryption.md); an HSM PIN comes from $pin_env.\n"
+    return toml[:start] + "[keys]\n" + note + "\n".join(lines) + "\n" + toml[end:]

@@ -17,3 +17,17 @@ class SnapshotNotFound(StorageError):
 
 class SchemaMismatch(StorageError):
     """Data whose columns or types do not fit the table's schema."""
+
+
+class UnreadableFile(StorageError):
+    """A stored file that cannot be read: damaged, truncated, altered, or its key is
+    missing or wrong. Never raised after returning any of its rows."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class DataShredded(UnreadableFile):
+    """A file whose data key was destroyed on purpose (crypto-shredding)."""

@@ -3,18 +3,30 @@
 Everything else in bastide goes through these functions, so client-side encryption (Parquet
 modular encryption) is added here alone: an ``encryption`` object supplies pyarrow's
 file encryption and decryption properties, and every file written or scanned uses them.
+For a hub, ``bastide.storage.encryption_for(hub, scope)`` gives that object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+
+from bastide.storage.readcheck import check_footers, reading
+
+__all__ = [
+    "ParquetEncryption",
+    "ParquetFileWriter",
+    "ScopedEncryption",
+    "open_dataset",
+    "reading",
+    "write_parquet",
+]
 
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 3
@@ -32,6 +44,13 @@ class ParquetEncryption(Protocol):
     def file_decryption_properties(self) -> pq.FileDecryptionProperties:
         """Properties that open any file written with this encryption."""
         ...
+
+
+@runtime_checkable
+class ScopedEncryption(Protocol):
+    """An encryption that keys each warehouse table snapshot separately."""
+
+    def for_table(self, table: str, version: int) -> ParquetEncryption: ...
 
 
 class ParquetFileWriter:
@@ -99,12 +118,16 @@ def open_dataset(
     *,
     encryption: ParquetEncryption | None = None,
 ) -> ds.Dataset:
-    """A lazy dataset over ``paths`` with ``schema`` (no files: an empty dataset)."""
-    scan = ds.ParquetFragmentScanOptions(
-        decryption_properties=(
-            encryption.file_decryption_properties() if encryption is not None else None
-        ),
-    )
+    """A lazy dataset over ``paths`` with ``schema`` (no files: an empty dataset).
+
+    With ``encryption``, every file's footer is decrypted and authenticated first, so a
+    missing or wrong key, a truncated or altered footer raises ``UnreadableFile`` naming
+    the file here rather than in the middle of a scan (see ``readcheck``).
+    """
+    props = encryption.file_decryption_properties() if encryption is not None else None
+    if encryption is not None:
+        check_footers(paths, encryption, props)
+    scan = ds.ParquetFragmentScanOptions(decryption_properties=props)
     return ds.FileSystemDataset.from_paths(
         [str(p) for p in paths],
         schema=schema,

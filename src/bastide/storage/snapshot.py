@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bastide.storage.errors import StorageError
 from bastide.storage.fsutil import sha256_file
 from bastide.storage.manifest import FileEntry, Manifest, PartitionInfo, TableEntry
-from bastide.storage.parquet_io import ParquetEncryption, open_dataset
+from bastide.storage.parquet_io import ParquetEncryption, open_dataset, reading
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -132,6 +133,27 @@ class Snapshot:
             raise StorageError(f"table {table!r} has no partition(s) {missing}")
         paths = [self._root / f.path for n in chosen for f in entry.partitions[n].files]
         return open_dataset(paths, entry.schema, encryption=self._encryption)
+
+    def paths(self, table: str | None = None) -> list[Path]:
+        """The absolute paths of every file of ``table`` (or of the snapshot)."""
+        return [self._root / f.path for f in self.files(table)]
+
+    def reading(self, tables: list[str] | None = None) -> contextlib.AbstractContextManager[None]:
+        """Wrap a scan of this snapshot (``dataset().to_table()``, an engine query): if it
+        fails because a file is damaged, altered or cannot be decrypted, raise
+        ``UnreadableFile`` naming that file."""
+        names = self.tables() if tables is None else tables
+        return reading([p for n in names for p in self.paths(n)], self._encryption)
+
+    def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        """The whole of ``table`` (or some columns) in memory, errors naming the file."""
+        with self.reading([table]):
+            return self.dataset(table).to_table(columns=columns)
+
+    def key_scopes(self, table: str | None = None) -> list[str]:
+        """The data-key scopes of the files of ``table`` (or of the snapshot)."""
+        names = [table] if table is not None else self.tables()
+        return sorted({f"warehouse:{n}:{p.written_in}" for n in names for p in self.partitions(n)})
 
     def register(self, engine: Engine, tables: list[str] | None = None) -> list[str]:
         """Expose every table (or the named ones) on ``engine`` under its own name."""

@@ -39,9 +39,20 @@ class GcReport:
 
 
 class Warehouse:
+    """``Warehouse(hub)`` encrypts every file it writes and decrypts every scan with the
+    hub's keys (``encryption_for(hub, "warehouse")``): there is no plaintext warehouse in a
+    hub. ``Warehouse(path, encryption=...)`` is for stores outside a hub (tests, benches);
+    without ``encryption`` it writes plain Parquet."""
+
     def __init__(self, hub: Hub | Path, *, encryption: ParquetEncryption | None = None) -> None:
-        root = hub if isinstance(hub, Path) else hub.paths.warehouse
-        self.root = root.resolve()
+        if isinstance(hub, Path):
+            self.root = hub.resolve()
+        else:
+            self.root = hub.paths.warehouse.resolve()
+            if encryption is None:
+                from bastide.storage.encryption import WAREHOUSE, encryption_for
+
+                encryption = encryption_for(hub, WAREHOUSE)
         self.encryption = encryption
 
     def _layout(self) -> None:

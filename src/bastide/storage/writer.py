@@ -33,7 +33,12 @@ from bastide.storage.manifest import (
     check_partition,
     check_table,
 )
-from bastide.storage.parquet_io import ROW_GROUP_ROWS, ParquetFileWriter
+from bastide.storage.parquet_io import (
+    ROW_GROUP_ROWS,
+    ParquetEncryption,
+    ParquetFileWriter,
+    ScopedEncryption,
+)
 from bastide.storage.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -100,7 +105,9 @@ class PartitionWriter:
         self._pending_rows = rest.num_rows
         if self._file is None:
             self._file = ParquetFileWriter(
-                self._owner._new_staged_path(), self.schema, encryption=self._owner._encryption
+                self._owner._new_staged_path(),
+                self.schema,
+                encryption=self._owner._encryption_for(self.table),
             )
         self._file.write_row_group(group.combine_chunks())
         fault("write:row-group")
@@ -198,6 +205,11 @@ class SnapshotWriter:
         self._state = "open"  # open -> committed | aborted
 
     # -- staging ----------------------------------------------------------------------
+    def _encryption_for(self, table: str) -> ParquetEncryption | None:
+        """A hub's encryption keys each table snapshot with its own data key."""
+        enc = self._encryption
+        return enc.for_table(table, self.version) if isinstance(enc, ScopedEncryption) else enc
+
     def _new_staged_path(self) -> Path:
         self._seq += 1
         return self._staging / f"{self._id}-{self._seq:05d}.parquet"

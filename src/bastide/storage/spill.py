@@ -1,0 +1,79 @@
+"""Engine spill files: where DuckDB writes decrypted rows when a query outgrows memory.
+
+A hub's engine session spills into its own directory under ``<hub>/tmp/engine/`` and, with
+DuckDB's ``temp_file_encryption``, every spill block is AES-GCM encrypted under a random
+key that lives only in the process's memory (a spill file is useless once the process has
+ended). DuckDB writes encrypted files only with OpenSSL, which its ``httpfs`` extension
+brings (the ``duckdb-extension-httpfs`` package, loaded from the wheel, never downloaded).
+Without it, a query that needs to spill fails instead of spilling in clear.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from bastide.engines import Engine
+    from bastide.hub import Hub
+
+
+def httpfs_extension() -> Path | None:
+    """The httpfs extension file matching the installed DuckDB, if installed."""
+    spec = importlib.util.find_spec("duckdb_extension_httpfs")
+    if spec is None or spec.origin is None:
+        return None
+    path = (
+        Path(spec.origin).parent
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "httpfs.duckdb_extension"
+    )
+    return path if path.is_file() else None
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def protect_spill(engine: Engine, directory: Path) -> None:
+    """Make ``engine`` spill only encrypted blocks, into ``directory`` (DuckDB creates it
+    on the first spill and removes it when the session closes)."""
+    if engine.name != "duckdb":
+        return  # Spark: spark.io.encryption.enabled, set when its session is built
+    extension = httpfs_extension()
+    if extension is not None:
+        engine.execute(f"LOAD {_literal(extension)}")
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    engine.execute(f"SET temp_directory = {_literal(directory)}")
+    engine.execute("SET temp_file_encryption = true")
+
+
+def spill_directory(hub: Hub) -> Path:
+    """A fresh spill directory for one engine session of ``hub``."""
+    return hub.paths.tmp / "engine" / f"session-{secrets.token_hex(6)}"
+
+
+def open_engine_for(hub: Hub) -> Engine:
+    """An engine session for ``hub``'s data, as configured in ``[engine]``, with encrypted
+    spill files in the hub's tmp directory."""
+    from bastide.engines import open_engine
+
+    settings = hub.settings
+    directory = spill_directory(hub)
+    engine = open_engine(
+        settings.get("engine", "name"),
+        threads=settings.get("engine", "threads"),
+        memory_limit=settings.get("engine", "memory_limit"),
+        temp_directory=str(directory),
+    )
+    try:
+        protect_spill(engine, directory)
+    except BaseException:
+        engine.close()
+        raise
+    return engine
