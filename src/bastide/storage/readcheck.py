@@ -15,6 +15,7 @@ errors rarely name the file, though, and a scan may span hundreds. So:
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ from bastide.storage.errors import DataShredded, StorageError, UnreadableFile
 if TYPE_CHECKING:
     from bastide.storage.parquet_io import ParquetEncryption
 
+# The last bytes of a Parquet file whose footer is encrypted ("PAR1" when it is plain).
+ENCRYPTED_FOOTER_MAGIC = b"PARE"
 # Substrings of pyarrow/DuckDB messages that mean "this file cannot be read as stored".
 _DAMAGE = (
     "decryption",
@@ -92,6 +95,19 @@ def check_footers(
             _open(path, encryption, props).close()
         except (OSError, pa.ArrowException, BastideError) as exc:
             raise unreadable(path, exc) from None
+        # pyarrow's key-management reader also accepts plain files: a plain file put in
+        # place of an encrypted one would be read without complaint. Its magic says which.
+        if encryption is not None and _magic(path) != ENCRYPTED_FOOTER_MAGIC:
+            raise UnreadableFile(
+                str(path),
+                "is not encrypted, but this store only holds encrypted files (refusing to read it)",
+            )
+
+
+def _magic(path: Path | str) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(-4, os.SEEK_END)
+        return f.read(4)
 
 
 def locate(
