@@ -140,3 +140,13 @@ def test_the_cli_reports_a_wrong_master_key_in_one_line(backend: Backend, tmp_pa
 
 def test_errors_are_bastide_errors() -> None:
     assert issubclass(UnreadableFile, BastideError)
+
+
+def test_a_scope_reader_opens_no_other_scope(backend: Backend, tmp_path: Path) -> None:
+    hub = backend.make_hub(tmp_path / "hub")
+    path = tmp_path / "b.parquet"
+    write_parquet(path, conditions(10), encryption=encryption_for(hub, "project:b"))
+    with pytest.raises(UnreadableFile, match="opens only 'project:a' files"):
+        open_dataset([path], conditions().schema, encryption=encryption_for(hub, "project:a"))
+    with pytest.raises(UnreadableFile, match="opens only 'warehouse' files"):
+        open_dataset([path], conditions().schema, encryption=encryption_for(hub, "warehouse"))
