@@ -28,7 +28,7 @@ from bastide.ingest.result import IngestResult
 from bastide.ingest.staging import Staging
 from bastide.linkage.evaluation import evaluate_linkage
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
-from bastide.storage import Warehouse
+from bastide.storage import Warehouse, encryption_for
 
 SOURCES = ("snds", "omop")
 # Bumped when a change to the border or the ETL changes what a source file becomes, so
@@ -88,7 +88,9 @@ def ingest(
     ):
         return IngestResult(source, partition, None, unchanged=True)
 
-    staging = Staging(hub.paths.tmp / f"ingest-{uuid.uuid4().hex}", encryption=None)
+    run_id = uuid.uuid4().hex
+    staging_scope = f"staging:{run_id}"
+    staging = Staging(hub.paths.tmp / f"ingest-{run_id}", encryption_for(hub, staging_scope))
     engine = engine_for(hub.settings, temp_directory=str(staging.root / "spill"))
     try:
         with warehouse.begin(f"ingest {partition} from {directory.name}") as writer:
@@ -138,6 +140,8 @@ def ingest(
     finally:
         engine.close()
         staging.remove()
+        # staged files are gone; their key goes too, so no copy of them could ever be read
+        hub.keyring.destroy(staging_scope, "ingest run finished")
     result.version = snapshot.version
     result.rows = {
         table: p.rows
