@@ -58,9 +58,12 @@ def write(wh: Warehouse, data: pa.Table) -> Snapshot:
 
 
 def scan(snapshot: Snapshot) -> pa.Table:
-    with open_engine("duckdb", threads=2, memory_limit="4GB") as engine:
+    engine = open_engine("duckdb", threads=2, memory_limit="4GB")
+    try:
         snapshot.register(engine)
         return engine.query(QUERY)
+    finally:
+        engine.close()
 
 
 def native(snapshot: Snapshot) -> pa.Table:
@@ -68,9 +71,12 @@ def native(snapshot: Snapshot) -> pa.Table:
     files = ", ".join(
         "'" + str(p).replace("'", "''") + "'" for p in snapshot.paths("condition_occurrence")
     )
-    with open_engine("duckdb", threads=2, memory_limit="4GB") as engine:
+    engine = open_engine("duckdb", threads=2, memory_limit="4GB")
+    try:
         engine.execute(f"CREATE VIEW condition_occurrence AS SELECT * FROM read_parquet([{files}])")
         return engine.query(QUERY)
+    finally:
+        engine.close()
 
 
 def run(quick: bool) -> list[Row]:
