@@ -45,13 +45,13 @@ def test_every_file_under_the_hub_is_free_of_plaintext(
     columns = {c: c.encode() for c in PRIVATE_COLUMNS}
 
     # A query that outgrows the engine's memory spills decrypted rows: look while it holds them.
-    monkeypatch.setenv("BASTIDE_ENGINE__MEMORY_LIMIT", "40MB")
+    monkeypatch.setenv("BASTIDE_ENGINE__MEMORY_LIMIT", "64MB")
     engine = open_engine_for(Hub(hub.root))
     try:
         Warehouse(hub).current().register(engine)  # type: ignore[union-attr]
         engine.execute(
             "CREATE TEMP TABLE spilled AS SELECT c.*, repeat(c.sejour_commentaire, 4) AS pad "
-            "FROM condition_occurrence c, range(800)"
+            "FROM condition_occurrence c, range(1200)"
         )
         spill = list((hub.paths.tmp / "engine").rglob("*.tmp"))
         assert spill, "the query was meant to spill"
