@@ -20,6 +20,7 @@ file of that scope unreadable for good.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,7 +89,7 @@ class HubEncryption:
 
     def __init__(
         self,
-        keyring: Keyring,
+        keyring: Keyring | Callable[[], Keyring],
         scope: str,
         *,
         readable: str | None = None,
@@ -96,7 +97,10 @@ class HubEncryption:
     ) -> None:
         if scope != WAREHOUSE:
             scope_path_check(scope)
-        self.keyring = keyring
+        # A callable defers opening the key provider (an HSM login) to the first file read
+        # or written, so that listing snapshots or collecting garbage needs no key.
+        self._keyring = keyring if isinstance(keyring, Keyring) else None
+        self._open_keyring = keyring if not isinstance(keyring, Keyring) else None
         self.scope = scope
         self.readable = readable or scope
         self._factory = _factory or pe.CryptoFactory(lambda _config: _ScopeKms(self))
@@ -104,6 +108,13 @@ class HubEncryption:
 
     def __repr__(self) -> str:
         return f"HubEncryption({self.scope!r})"
+
+    @property
+    def keyring(self) -> Keyring:
+        if self._keyring is None:
+            assert self._open_keyring is not None
+            self._keyring = self._open_keyring()
+        return self._keyring
 
     def may_read(self, scope: str) -> bool:
         return scope == self.readable or scope.startswith(self.readable + ":")
@@ -115,7 +126,10 @@ class HubEncryption:
         """The same reader, writing under a narrower ``scope``."""
         if not self.may_read(scope):
             raise StorageError(f"scope {scope!r} is not within {self.readable!r}")
-        return HubEncryption(self.keyring, scope, readable=self.readable, _factory=self._factory)
+        source = self._keyring if self._keyring is not None else self._open_keyring
+        assert source is not None
+        child = HubEncryption(source, scope, readable=self.readable, _factory=self._factory)
+        return child
 
     def file_encryption_properties(self) -> pq.FileEncryptionProperties:
         if self.scope == WAREHOUSE:
@@ -158,4 +172,4 @@ def encryption_for(hub: Hub, scope: str) -> HubEncryption:
     first write; reading opens only files of that scope.
     """
     readable = WAREHOUSE if scope.startswith(WAREHOUSE + ":") else scope
-    return HubEncryption(hub.keyring, scope, readable=readable)
+    return HubEncryption(lambda: hub.keyring, scope, readable=readable)
