@@ -14,9 +14,9 @@ import typer
 from rich.table import Table
 
 from bastide.cli.app import HubOption, app, console
-from bastide.engines import CANONICAL_DIALECT, QueryError, engine_for
+from bastide.engines import CANONICAL_DIALECT, QueryError
 from bastide.hub import Hub
-from bastide.storage import Warehouse
+from bastide.storage import Warehouse, open_engine_for
 from bastide.storage.parquet_io import write_parquet
 
 READ_ONLY = "only read-only queries (a single SELECT or WITH … SELECT) are accepted"
@@ -79,7 +79,7 @@ def sql(
     snap = wh.current() if snapshot is None else wh.get(snapshot)
     if snap is None:
         raise QueryError("the warehouse has no snapshot yet: nothing to query")
-    engine = engine_for(h.settings, temp_directory=str(h.paths.tmp))
+    engine = open_engine_for(h)
     try:
         snap.register(engine)
         # Defence in depth: no file, URL or setting is reachable from the query itself.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bastide.errors import BastideError
@@ -11,7 +12,6 @@ if TYPE_CHECKING:
     import pyarrow.dataset as ds
     import sqlglot.expressions as exp
 
-    from bastide.config import Settings
 
 # The dialect bastide's own SQL is written in; engines transpile from it.
 CANONICAL_DIALECT = "duckdb"
@@ -51,22 +51,16 @@ class Engine(Protocol):
         """Run a statement for its effect (session-scoped temporary views and tables)."""
         ...
 
+    def encrypt_spill(self, directory: Path) -> None:
+        """Spill to ``directory`` only in encrypted form (or not at all)."""
+        ...
+
     def restrict(self) -> None:
         """From now on, refuse any access to files, URLs, extensions and settings: only
         the registered tables remain readable. Irreversible for the session."""
         ...
 
     def close(self) -> None: ...
-
-
-def engine_for(settings: Settings, **options: Any) -> Engine:
-    """An engine session as the hub's ``[engine]`` settings describe it."""
-    return open_engine(
-        settings.get("engine", "name"),
-        threads=int(settings.get("engine", "threads")),
-        memory_limit=str(settings.get("engine", "memory_limit")),
-        **options,
-    )
 
 
 def open_engine(name: str = "duckdb", **options: Any) -> Engine:

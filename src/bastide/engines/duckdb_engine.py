@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -29,7 +32,12 @@ class DuckDBEngine:
         threads: int = 2,
         memory_limit: str = "4GB",
         temp_directory: str | None = None,
+        max_temp_directory_size: str | None = None,
+        python_replacements: bool = True,
     ) -> None:
+        """``max_temp_directory_size`` bounds what a query may spill to disk;
+        ``python_replacements=False`` stops a query from reading a Python variable of the
+        calling process by naming it as a table (a sandbox needs that off)."""
         config: dict[str, Any] = {
             "threads": threads,
             "memory_limit": memory_limit,
@@ -38,6 +46,10 @@ class DuckDBEngine:
         }
         if temp_directory is not None:
             config["temp_directory"] = temp_directory
+        if max_temp_directory_size is not None:
+            config["max_temp_directory_size"] = max_temp_directory_size
+        if not python_replacements:
+            config["python_enable_replacements"] = False
         self.con = duckdb.connect(":memory:", config=config)
         self._registered: set[str] = set()
         self.con.execute("SET enable_progress_bar = false")
@@ -94,11 +106,35 @@ class DuckDBEngine:
         """Run a statement for its effect (temporary views and tables of a session)."""
         self._run(sql, params)
 
-    def restrict(self) -> None:
-        # Order matters: external access off, then the configuration locked so that no
-        # later statement can turn it back on (see FEASIBILITY.md, "DuckDB as a sandbox").
+    def encrypt_spill(self, directory: Path) -> None:
+        # Spill blocks are AES-GCM encrypted under a key living only in this process.
+        # DuckDB writes them only with OpenSSL, which its httpfs extension brings (loaded
+        # from the duckdb-extension-httpfs wheel, never downloaded); without it a query
+        # that must spill fails instead of spilling in clear.
+        extension = httpfs_extension()
+        if extension is not None:
+            self.con.execute(f"LOAD {_literal(extension)}")
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(f"SET temp_directory = {_literal(directory)}")
+        self.con.execute("SET temp_file_encryption = true")
+
+    def restrict(self, *, allowed_directories: Sequence[str] | None = None) -> None:
+        """Lock the session down. ``allowed_directories`` (e.g. ``[]``) first narrows the
+        directories that remain reachable once external access is off; DuckDB keeps its
+        own temporary directory reachable whatever the list says."""
+        # Order matters: allowed directories, then external access off, then the
+        # configuration locked so that no later statement can turn either back on (see
+        # FEASIBILITY.md, "DuckDB as a sandbox").
+        if allowed_directories is not None:
+            listed = ", ".join(_literal(d) for d in allowed_directories)
+            self.con.execute(f"SET allowed_directories = [{listed}]")
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
+
+    def interrupt(self) -> None:
+        """Stop the query running in this session (from another thread, e.g. a
+        watchdog); it fails with DuckDB's interrupt error."""
+        self.con.interrupt()
 
     def close(self) -> None:
         self.con.close()
@@ -108,6 +144,24 @@ class DuckDBEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def httpfs_extension() -> Path | None:
+    """The httpfs extension file matching the installed DuckDB, if installed."""
+    spec = importlib.util.find_spec("duckdb_extension_httpfs")
+    if spec is None or spec.origin is None:
+        return None
+    path = (
+        Path(spec.origin).parent
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "httpfs.duckdb_extension"
+    )
+    return path if path.is_file() else None
 
 
 def _first_line(message: str) -> str:

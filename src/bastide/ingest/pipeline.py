@@ -16,7 +16,6 @@ from pathlib import Path
 import pyarrow as pa
 
 from bastide import __version__
-from bastide.engines import engine_for
 from bastide.errors import BastideError
 from bastide.hub import Hub
 from bastide.ingest import tables as t
@@ -28,7 +27,7 @@ from bastide.ingest.result import IngestResult
 from bastide.ingest.staging import Staging
 from bastide.linkage.evaluation import evaluate_linkage
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
-from bastide.storage import Warehouse, encryption_for
+from bastide.storage import Warehouse, encryption_for, open_engine_for
 
 SOURCES = ("snds", "omop")
 # Bumped when a change to the border or the ETL changes what a source file becomes, so
@@ -91,7 +90,7 @@ def ingest(
     run_id = uuid.uuid4().hex
     staging_scope = f"staging:{run_id}"
     staging = Staging(hub.paths.tmp / f"ingest-{run_id}", encryption_for(hub, staging_scope))
-    engine = engine_for(hub.settings, temp_directory=str(staging.root / "spill"))
+    engine = open_engine_for(hub)
     try:
         with warehouse.begin(f"ingest {partition} from {directory.name}") as writer:
             ctx = IngestContext(

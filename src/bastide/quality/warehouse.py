@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from bastide.cdm.spec import is_omop_table
-from bastide.engines import engine_for
 from bastide.hub import Hub
 from bastide.quality.report import QualityReport
 from bastide.quality.runner import run_checks
-from bastide.storage import Warehouse
+from bastide.storage import Warehouse, open_engine_for
 
 
 def check_snapshot(hub: Hub, version: int | None = None) -> tuple[QualityReport | None, int]:
@@ -17,7 +16,7 @@ def check_snapshot(hub: Hub, version: int | None = None) -> tuple[QualityReport 
     if snapshot is None:
         return None, 0
     tables = [t for t in snapshot.tables() if is_omop_table(t)]
-    engine = engine_for(hub.settings)
+    engine = open_engine_for(hub)
     try:
         snapshot.register(engine, tables)
         return run_checks(engine, tables), snapshot.version

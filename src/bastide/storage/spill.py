@@ -10,47 +10,21 @@ Without it, a query that needs to spill fails instead of spilling in clear.
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
+from bastide.engines.duckdb_engine import httpfs_extension  # noqa: F401  (tests check it)
 
 if TYPE_CHECKING:
     from bastide.engines import Engine
     from bastide.hub import Hub
 
 
-def httpfs_extension() -> Path | None:
-    """The httpfs extension file matching the installed DuckDB, if installed."""
-    spec = importlib.util.find_spec("duckdb_extension_httpfs")
-    if spec is None or spec.origin is None:
-        return None
-    path = (
-        Path(spec.origin).parent
-        / "extensions"
-        / f"v{duckdb.__version__}"
-        / "httpfs.duckdb_extension"
-    )
-    return path if path.is_file() else None
-
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def protect_spill(engine: Engine, directory: Path) -> None:
     """Make ``engine`` spill only encrypted blocks, into ``directory`` (DuckDB creates it
     on the first spill and removes it when the session closes)."""
-    if engine.name != "duckdb":
-        return  # Spark: spark.io.encryption.enabled, set when its session is built
-    extension = httpfs_extension()
-    if extension is not None:
-        engine.execute(f"LOAD {_literal(extension)}")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    engine.execute(f"SET temp_directory = {_literal(directory)}")
-    engine.execute("SET temp_file_encryption = true")
+    engine.encrypt_spill(directory)
 
 
 def spill_directory(hub: Hub) -> Path:
