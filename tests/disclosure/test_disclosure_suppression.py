@@ -13,9 +13,9 @@ import itertools
 
 import pyarrow as pa
 import pytest
+from disclosure_tables import TOTAL, feasible_intervals, with_margins
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tables import TOTAL, feasible_intervals, with_margins
 
 from bastide.disclosure import ACRO, BUILTIN, OPENSAFELY, SNDS, Output, Profile, assess
 from bastide.disclosure.grid import ALL, Grid, Line

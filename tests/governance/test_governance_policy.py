@@ -31,6 +31,7 @@ view_project     | *                        | *                | member:research
 extract_project  | operator                 | approved,active  | -
 query_project    | researcher               | active           | member
 release_output   | researcher               | active           | member
+review_release   | steward                  | active           | not_output_requester
 ingest           | operator                 | -                | -
 manage_keys      | operator                 | -                | -
 manage_users     | operator                 | -                | -
@@ -67,7 +68,14 @@ def expected(role: str, action: str, state: ProjectState | None, req: bool, mem:
             return False, f"{action}/state"
     if relation == "-" or (bound is not None and role != bound):
         return True, action
-    holds = {"not_requester": not req, "member": mem, "requester": req}[relation]
+    # The exhaustive cases never ask for an output (is_output_requester is False);
+    # tests/release/test_release_policy.py covers that relation.
+    holds = {
+        "not_requester": not req,
+        "member": mem,
+        "requester": req,
+        "not_output_requester": True,
+    }[relation]
     return (True, action) if holds else (False, f"{action}/{relation}")
 
 

@@ -118,6 +118,12 @@ ALLOWED: dict[str, tuple[Check, str]] = {
     "to_state": (_state, "a project state"),
     "expires_at": (_iso_date, "an ISO date"),
     "first_bad_seq": (_count, "a sequence number"),
+    "release_id": (_count, "a release request number"),
+    "output_sha256": (_hex, "a hex digest"),
+    "released_sha256": (_hex, "a hex digest"),
+    "record_sha256": (_hex, "a hex digest"),
+    "profile": (_token, "a disclosure profile name"),
+    "check_status": (_matches(re.compile(r"^(pass|review|fail)$")), "pass, review or fail"),
     "ok": (lambda v: isinstance(v, bool), "true or false"),
 }
 

@@ -12,6 +12,7 @@ from bastide.cli import check_cmd, demo_cmd, ingest_cmd  # noqa: F401  isort: sk
 from bastide.cli import sql_cmd, storage_cmd  # noqa: F401  isort: skip
 from bastide.cli import keys_cmd  # noqa: F401  isort: skip
 from bastide.cli import audit_cmd, governance_cmd  # noqa: F401  isort: skip
+from bastide.cli import release_cmd  # noqa: F401  isort: skip
 
 
 def main() -> None:

@@ -101,11 +101,21 @@ class GovernedService:
                 hook(view, previous)
 
     # -- the governed call ------------------------------------------------------------
-    def _decide(self, actor: Identity, action: Action, project: Project | None) -> Decision:
+    def _decide(
+        self,
+        actor: Identity,
+        action: Action,
+        project: Project | None,
+        output_requester: str | None = None,
+    ) -> Decision:
         if project is None:
             return decide(actor.roles, action, None)
         members = {m.user.name for m in project.members}
-        context = Context(project.requester.name == actor.name, actor.name in members)
+        context = Context(
+            project.requester.name == actor.name,
+            actor.name in members,
+            output_requester is not None and output_requester == actor.name,
+        )
         return decide(actor.roles, action, ProjectState(project.state), context)
 
     def _load_or_record(
@@ -186,14 +196,17 @@ class GovernedService:
         project: str | None = None,
         obj: str | None = None,
         details: Mapping[str, Any] | None = None,
+        *,
+        output_requester: str | None = None,
     ) -> Decision:
         """Decide and record (``allowed``/``denied``) an action done elsewhere: extract,
         workspace query, output release, ingestion, key operation. Evaluates expiry first;
-        raises PermissionDenied when denied."""
+        raises PermissionDenied when denied. ``output_requester`` names who asked for the
+        release being reviewed (the four-eyes rule of ``review_release``)."""
         action = Action(action)
         with self.store.session() as session:
             row = self._load_or_record(session, actor, action, project, obj)
-            decision = self._decide(actor, action, row)
+            decision = self._decide(actor, action, row, output_requester)
         outcome = Outcome.ALLOWED if decision.allowed else Outcome.DENIED
         self._record(
             actor.name,

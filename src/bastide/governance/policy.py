@@ -9,7 +9,9 @@ action is not about a project) and a relation the actor must have with the proje
 
 - ``not_requester``: the four-eyes rule, a steward never decides on their own request;
 - ``member``: a researcher works only inside projects they are a member of;
-- ``requester``: only the researcher who requested a project may close it.
+- ``requester``: only the researcher who requested a project may close it;
+- ``not_output_requester``: four-eyes on outputs, no one decides on the release of an
+  output they asked to release.
 
 ``relation_roles`` says to which of the rule's roles the relation applies (a steward may
 close any project; a researcher only their own). An actor with several roles is allowed
@@ -34,6 +36,7 @@ class Relation(StrEnum):
     NOT_REQUESTER = "not_requester"
     MEMBER = "member"
     REQUESTER = "requester"
+    NOT_OUTPUT_REQUESTER = "not_output_requester"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Context:
 
     is_requester: bool = False
     is_member: bool = False
+    is_output_requester: bool = False  # asked for the release being decided
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,13 @@ RULES: dict[Action, Rule] = {
             Relation.MEMBER,
             why="outputs leave only from a live project, asked by a member",
         ),
+        _rule(
+            A.REVIEW_RELEASE,
+            [R.STEWARD],
+            frozenset({S.ACTIVE}),
+            Relation.NOT_OUTPUT_REQUESTER,
+            why="four-eyes: a steward who did not ask for the release decides on it",
+        ),
         _rule(A.INGEST, [R.OPERATOR], None, why="operators run the border"),
         _rule(A.MANAGE_KEYS, [R.OPERATOR], None, why="operators hold key custody"),
         _rule(A.MANAGE_USERS, [R.OPERATOR], None, why="operators administer accounts"),
@@ -205,6 +216,8 @@ def _relation_holds(relation: Relation, context: Context) -> bool:
         return context.is_member
     if relation is Relation.REQUESTER:
         return context.is_requester
+    if relation is Relation.NOT_OUTPUT_REQUESTER:
+        return not context.is_output_requester
     return True
 
 
@@ -212,11 +225,13 @@ _RELATION_DENIALS = {
     Relation.NOT_REQUESTER: "the actor requested this project and may not decide on it",
     Relation.MEMBER: "the actor is not a member of this project",
     Relation.REQUESTER: "only the project's requester may do this",
+    Relation.NOT_OUTPUT_REQUESTER: "the actor asked for this release and may not decide on it",
 }
 _RELATION_GRANTS = {
     Relation.NOT_REQUESTER: "the actor did not request this project",
     Relation.MEMBER: "the actor is a member",
     Relation.REQUESTER: "the actor requested this project",
+    Relation.NOT_OUTPUT_REQUESTER: "the actor did not ask for this release",
 }
 
 

@@ -42,6 +42,7 @@ class Action(StrEnum):
     EXTRACT_PROJECT = "extract_project"
     QUERY_PROJECT = "query_project"
     RELEASE_OUTPUT = "release_output"
+    REVIEW_RELEASE = "review_release"
     INGEST = "ingest"
     MANAGE_KEYS = "manage_keys"
     MANAGE_USERS = "manage_users"
