@@ -6,6 +6,7 @@ clock and the transition hooks, and ``authorize``, the hook for work done elsewh
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -33,6 +34,9 @@ Details = dict[str, Any]
 # work(session, project or None, decision) -> (result, audit details)
 Work = Callable[[Session, Project | None, Decision], tuple[T, Details]]
 SYSTEM = "system"  # the actor of what the hub does by itself (expiry)
+# Installed on every service, as "module:function" called with the service: whichever
+# process moves a project to a final state also destroys its extract key.
+SERVICE_HOOKS = ("bastide.projects.retire:install",)
 
 
 class TransitionHook(Protocol):
@@ -59,6 +63,9 @@ class GovernedService:
         self.audit = AuditLog.for_hub(hub, self.store, clock=self._clock)
         self._hooks: list[TransitionHook] = []
         self._fired: list[tuple[ProjectView, ProjectState]] = []
+        for target in SERVICE_HOOKS:
+            module, _, function = target.partition(":")
+            getattr(importlib.import_module(module), function)(self)
 
     def close(self) -> None:
         self.store.close()
