@@ -24,7 +24,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "engine": {"name": "duckdb", "threads": 2, "memory_limit": "4GB"},
     "keys": {"provider": "keyfile", "keyfile": "keys/master.key"},
     "metadata": {"url": "sqlite:///{hub}/metadata.db"},
-    "ingest": {"batch_rows": 500_000},
+    "ingest": {"batch_rows": 500_000, "workers": 2},
 }
 
 DEFAULT_TOML = """\
@@ -56,6 +56,8 @@ url = "sqlite:///{hub}/metadata.db"
 
 [ingest]
 batch_rows = 500000
+# processes sharing the border's work (one per core)
+workers = 2
 """
 
 

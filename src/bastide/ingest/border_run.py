@@ -1,17 +1,29 @@
-"""Run the border over one extract: every recognised file validated into staging."""
+"""Run the border over one extract: every recognised file validated into staging.
+
+The files are shared between ``[ingest] workers`` lanes (processes): the border's
+validation is single-threaded Arrow work, so a second core roughly halves it. All the
+files of one table go to the same lane, which checks their keys for duplicates together.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from bastide.ingest.progress import Progress
-from bastide.ingest.staging import Staging
+from bastide.ingest.staging import Staging, staged_name
 from bastide.pseudonym import Pseudonymiser
-from bastide.sources import CodeChecker, Reconciliation, read_extract
+from bastide.sources import FileReconciliation, Reconciliation, discover, known_codes, read_extract
+from bastide.sources.errors import SourceFileError
 
 DOMAINS = ("person", "hospital_patient", "stay", "provider")
+
+CodeSets = dict[str, pa.Array]
 
 
 def pseudonymisers(key: bytes) -> dict[str, object]:
@@ -19,36 +31,41 @@ def pseudonymisers(key: bytes) -> dict[str, object]:
     return {d: Pseudonymiser(key, d).pseudonymise for d in DOMAINS}
 
 
-def stage_extract(
-    directory: Path,
-    source: str,
-    staging: Staging,
-    *,
-    key: bytes,
-    code_checker: CodeChecker | None,
-    progress: Progress,
-    tables: list[str] | None = None,
-    encoding: str | None = None,
-) -> Reconciliation:
-    """Validate ``directory``'s files into ``staging``; return their reconciliation.
+@dataclass(frozen=True)
+class Lane:
+    """One share of an extract's tables, with what a process needs to stage them."""
 
-    A file that cannot be parsed raises ``SourceFileError`` (file, line, problem) after
-    its partial staging is discarded; the caller abandons the whole run.
-    """
+    directory: Path
+    source: str
+    tables: tuple[str, ...]
+    key: bytes
+    code_sets: CodeSets | None
+    encoding: str | None
+    staging_root: Path
+    prefix: str
+    hub_root: Path
+    staging_scope: str
+
+
+@dataclass(frozen=True)
+class LaneResult:
+    staged: list[tuple[str, Path, pa.Schema]]
+    quarantine: list[Path]
+    files: list[dict[str, object]]  # FileReconciliation fields (it holds a mapping proxy)
+    error: tuple[str, str, int | None] | None = None  # a SourceFileError's parts
+
+
+def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneResult:
     extract = read_extract(
-        directory,
-        source,
-        pseudonymise=pseudonymisers(key),  # type: ignore[arg-type]
-        code_checker=code_checker,
-        tables=tables,
-        encoding=encoding,
+        lane.directory,
+        lane.source,
+        pseudonymise=pseudonymisers(lane.key),  # type: ignore[arg-type]
+        code_checker=known_codes(lane.code_sets) if lane.code_sets else None,
+        tables=list(lane.tables),
+        encoding=lane.encoding,
     )
-    recognised = [f for f in extract.files if f.recognised]
-    if tables is not None:
-        wanted = {t.upper() for t in tables}
-        recognised = [f for f in recognised if (f.table or "").upper() in wanted]
-    progress.step(f"border: {directory.name}", total=sum(f.path.stat().st_size for f in recognised))
     quarantine = staging.quarantine_writer()
+    error = None
     try:
         for reader in extract:
             staged = staging.open(reader.schema)  # type: ignore[arg-type]
@@ -62,7 +79,107 @@ def stage_extract(
                 raise
             staged.close()
             staging.keep(staged)
-            progress.advance(reader.file.path.stat().st_size, reader.file.relpath)
+            if progress is not None:
+                progress.advance(reader.file.path.stat().st_size, reader.file.relpath)
+    except SourceFileError as exc:
+        error = (exc.file, exc.problem, exc.line)
     finally:
         quarantine.close()
-    return extract.reconciliation
+    files = [
+        {**vars(f), "quarantined_by_reason": dict(f.quarantined_by_reason)}
+        for f in extract.reconciliation.files
+        if f.status != "unrecognised"
+    ]
+    staged_files, quarantine_files = staging.contents()
+    return LaneResult(staged_files, quarantine_files, files, error)
+
+
+def _lane_process(lane: Lane) -> LaneResult:
+    """A lane in its own process: it opens the hub's staging key itself."""
+    from bastide.hub import Hub
+    from bastide.storage import encryption_for
+
+    encryption = encryption_for(Hub(lane.hub_root), lane.staging_scope)
+    return _run_lane(lane, Staging(lane.staging_root, encryption, prefix=lane.prefix), None)
+
+
+def _share(files: dict[str, int], lanes: int) -> list[list[str]]:
+    """Tables to lanes, largest first onto the least loaded lane."""
+    shares: list[list[str]] = [[] for _ in range(lanes)]
+    loads = [0] * lanes
+    for table, size in sorted(files.items(), key=lambda kv: -kv[1]):
+        i = loads.index(min(loads))
+        shares[i].append(table)
+        loads[i] += size
+    return [s for s in shares if s]
+
+
+def stage_extract(
+    directory: Path,
+    source: str,
+    staging: Staging,
+    *,
+    key: bytes,
+    code_sets: CodeSets | None,
+    progress: Progress,
+    hub_root: Path,
+    staging_scope: str,
+    tables: list[str] | None = None,
+    encoding: str | None = None,
+    workers: int = 1,
+) -> Reconciliation:
+    """Validate ``directory``'s files into ``staging``; return their reconciliation.
+
+    A file that cannot be parsed raises ``SourceFileError`` (file, line, problem) after
+    its partial staging is discarded; the caller abandons the whole run.
+    """
+    found = discover(directory, source)
+    wanted = {t.upper() for t in tables} if tables is not None else None
+    groups: dict[str, list[str]] = {}  # staged table -> the extract's tables (PMSI years)
+    weights: dict[str, int] = {}
+    for f in found:
+        if (
+            f.schema is None
+            or not f.table
+            or (wanted is not None and f.table.upper() not in wanted)
+        ):
+            continue
+        group = staged_name(f.schema)
+        groups.setdefault(group, []).append(f.table)
+        weights[group] = weights.get(group, 0) + f.path.stat().st_size
+    progress.step(f"border: {directory.name}", total=sum(weights.values()) or None)
+
+    shares = _share(weights, max(1, workers))
+    call = uuid.uuid4().hex[:8]  # file names of this call stay apart from earlier calls
+    lanes = [
+        Lane(directory, source, tuple(t for g in share for t in groups[g]), key, code_sets,
+             encoding, staging.root, f"{call}-lane{i}-", hub_root, staging_scope)
+        for i, share in enumerate(shares)
+    ]  # fmt: skip
+    results: list[LaneResult] = []
+    if len(lanes) > 1:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(len(lanes) - 1, mp_context=context) as pool:
+            others = [pool.submit(_lane_process, lane) for lane in lanes[1:]]
+            here = Staging(staging.root, staging.encryption, prefix=lanes[0].prefix)
+            results.append(_run_lane(lanes[0], here, progress))
+            for future, share in zip(others, shares[1:], strict=True):
+                results.append(future.result())
+                progress.advance(sum(weights[g] for g in share), ", ".join(share))
+    elif lanes:
+        here = Staging(staging.root, staging.encryption, prefix=lanes[0].prefix)
+        results.append(_run_lane(lanes[0], here, progress))
+
+    for result in results:
+        for name, path, schema in result.staged:
+            staging.adopt(name, path, schema)
+        for path in result.quarantine:
+            staging.adopt_quarantine(path)
+    for result in results:
+        if result.error is not None:
+            raise SourceFileError(result.error[0], result.error[1], result.error[2])
+    unrecognised = read_extract(directory, source, pseudonymise=pseudonymisers(key), tables=[])
+    order = {f.relpath: i for i, f in enumerate(found)}
+    files = [FileReconciliation(**f) for r in results for f in r.files]  # type: ignore[arg-type]
+    files += [f for f in unrecognised.reconciliation.files if f.status == "unrecognised"]
+    return Reconciliation.of(sorted(files, key=lambda f: order.get(f.source_file, 0)))

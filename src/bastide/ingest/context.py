@@ -7,9 +7,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bastide.ingest.border_run import CodeSets, stage_extract
 from bastide.ingest.progress import Progress
 from bastide.ingest.staging import Staging
-from bastide.sources import SourceFile, discover
+from bastide.sources import Reconciliation, SourceFile, discover
 from bastide.storage import Snapshot, SnapshotWriter
 
 
@@ -24,10 +25,34 @@ class IngestContext:
     parent: Snapshot | None
     fingerprint: dict[str, Any]
     progress: Progress
+    hub_root: Path
+    staging_scope: str
     encoding: str | None = None
+    workers: int = 1
 
     def discovered(self, directory: Path, source: str) -> list[SourceFile]:
         return _discover(directory, source)
+
+    def stage(
+        self,
+        directory: Path,
+        tables: list[str] | None = None,
+        code_sets: CodeSets | None = None,
+    ) -> Reconciliation:
+        """Run the border over ``directory`` (some of its tables) into this run's staging."""
+        return stage_extract(
+            directory,
+            self.source,
+            self.staging,
+            key=self.pseudonym_key,
+            code_sets=code_sets,
+            progress=self.progress,
+            hub_root=self.hub_root,
+            staging_scope=self.staging_scope,
+            tables=tables,
+            encoding=self.encoding,
+            workers=self.workers,
+        )
 
 
 @cache

@@ -13,7 +13,6 @@ from bastide.engines import Engine
 from bastide.etl import hospital as etl
 from bastide.etl.snds import Exclusion
 from bastide.ingest import tables as t
-from bastide.ingest.border_run import stage_extract
 from bastide.ingest.context import IngestContext
 from bastide.ingest.national import VOCABULARY_PARTITION, warehouse_vocabulary
 from bastide.linkage.link import link_persons
@@ -51,15 +50,7 @@ def _has_partition(ctx: IngestContext, table: str, partition: str) -> bool:
 
 
 def stage_hospital(ctx: IngestContext, directory: Path) -> Reconciliation:
-    return stage_extract(
-        directory,
-        "omop",
-        ctx.staging,
-        key=ctx.pseudonym_key,
-        code_checker=None,
-        progress=ctx.progress,
-        encoding=ctx.encoding,
-    )
+    return ctx.stage(directory)
 
 
 def _register_national(ctx: IngestContext, engine: Engine) -> None:

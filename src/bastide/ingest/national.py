@@ -11,10 +11,10 @@ from bastide.cdm.vocabulary import build_vocabulary, code_map
 from bastide.engines import Engine
 from bastide.etl import snds as etl
 from bastide.ingest import tables as t
-from bastide.ingest.border_run import stage_extract
+from bastide.ingest.border_run import CodeSets
 from bastide.ingest.context import IngestContext
 from bastide.ingest.staging import staged_name, staged_schema
-from bastide.sources import CodeChecker, Reconciliation, known_codes, snds_source_schema
+from bastide.sources import Reconciliation, snds_source_schema
 from bastide.sources.declarations import CCAM, CIM10, CIP13, UCD
 
 NOMENCLATURE_TABLES = ["IR_PHA_R"]
@@ -40,7 +40,7 @@ def expected_inputs() -> dict[str, pa.Schema]:
     return schemas
 
 
-def _code_checker(vocabulary: dict[str, pa.Table], ir_pha_r: pa.Table | None) -> CodeChecker:
+def _code_sets(vocabulary: dict[str, pa.Table], ir_pha_r: pa.Table | None) -> CodeSets:
     concept = vocabulary["concept"]
     by_vocabulary = {
         system: concept.filter(pa.compute.equal(concept["vocabulary_id"], vocab))["concept_code"]
@@ -50,21 +50,14 @@ def _code_checker(vocabulary: dict[str, pa.Table], ir_pha_r: pa.Table | None) ->
         # The extract ships its own pharmacy nomenclature: its CIP13 are the known ones.
         cip = pa.compute.cast(ir_pha_r["PHA_CIP_C13"], pa.string())
         by_vocabulary[CIP13] = pa.compute.utf8_lpad(cip, 13, "0")
-    return known_codes(by_vocabulary)
+    by_vocabulary = {k: v.combine_chunks() if isinstance(v, pa.ChunkedArray) else v
+                     for k, v in by_vocabulary.items()}  # fmt: skip
+    return by_vocabulary
 
 
 def stage_national(ctx: IngestContext, directory: Path) -> tuple[Reconciliation, dict]:
     """Border of a national extract: nomenclatures first (they define known codes)."""
-    nomenclatures = stage_extract(
-        directory,
-        "snds",
-        ctx.staging,
-        key=ctx.pseudonym_key,
-        code_checker=None,
-        progress=ctx.progress,
-        tables=NOMENCLATURE_TABLES,
-        encoding=ctx.encoding,
-    )
+    nomenclatures = ctx.stage(directory, NOMENCLATURE_TABLES)
     ir_pha_r = (
         ctx.staging.dataset("IR_PHA_R").to_table() if "IR_PHA_R" in ctx.staging.tables else None
     )
@@ -74,16 +67,7 @@ def stage_national(ctx: IngestContext, directory: Path) -> tuple[Reconciliation,
         for f in ctx.discovered(directory, "snds")
         if f.recognised and f.table and f.table.upper() not in NOMENCLATURE_TABLES
     ]
-    claims = stage_extract(
-        directory,
-        "snds",
-        ctx.staging,
-        key=ctx.pseudonym_key,
-        code_checker=_code_checker(vocabulary, ir_pha_r),
-        progress=ctx.progress,
-        tables=others,
-        encoding=ctx.encoding,
-    )
+    claims = ctx.stage(directory, others, _code_sets(vocabulary, ir_pha_r))
     # both passes list the unrecognised files: keep them once
     first = [r for r in nomenclatures.files if r.status != "unrecognised"]
     return Reconciliation.of([*first, *claims.files]), vocabulary

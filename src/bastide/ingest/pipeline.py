@@ -103,7 +103,10 @@ def ingest(
                 parent=current,
                 fingerprint=fingerprint,
                 progress=progress,
+                hub_root=hub.root,
+                staging_scope=staging_scope,
                 encoding=encoding,
+                workers=int(hub.settings.get("ingest", "workers")),
             )
             result = IngestResult(source, partition, None, unchanged=False)
             timings["fingerprint"] = time.perf_counter() - started

@@ -68,9 +68,12 @@ class StagedFile:
 class Staging:
     """The staged tables and quarantine records of one ingest run."""
 
-    def __init__(self, root: Path, encryption: ParquetEncryption | None) -> None:
+    def __init__(
+        self, root: Path, encryption: ParquetEncryption | None, *, prefix: str = ""
+    ) -> None:
         self.root = root
         self.encryption = encryption
+        self.prefix = prefix  # keeps the files of parallel lanes apart
         self._files: dict[str, list[Path]] = {}
         self._schemas: dict[str, pa.Schema] = {}
         self._quarantine: list[Path] = []
@@ -79,7 +82,7 @@ class Staging:
 
     def _next(self, stem: str) -> Path:
         self._seq += 1
-        return self.root / f"{stem}-{self._seq:05d}.parquet"
+        return self.root / f"{self.prefix}{stem}-{self._seq:05d}.parquet"
 
     def open(self, schema: SourceSchema) -> StagedFile:
         name = staged_name(schema)
@@ -87,11 +90,22 @@ class Staging:
 
     def keep(self, staged: StagedFile) -> None:
         """Record a completely staged file as part of its table."""
-        name = staged_name(staged.schema)
-        known = self._schemas.setdefault(name, staged.arrow_schema)
-        if not known.equals(staged.arrow_schema):
-            raise ValueError(f"{staged.schema.name}: columns differ from other {name} files")
-        self._files.setdefault(name, []).append(staged.path)
+        self.adopt(staged_name(staged.schema), staged.path, staged.arrow_schema)
+
+    def adopt(self, name: str, path: Path, schema: pa.Schema) -> None:
+        """Record a staged file of table ``name`` (written here or by a parallel lane)."""
+        known = self._schemas.setdefault(name, schema)
+        if not known.equals(schema):
+            raise ValueError(f"{path.name}: columns differ from other {name} files")
+        self._files.setdefault(name, []).append(path)
+
+    def adopt_quarantine(self, path: Path) -> None:
+        self._quarantine.append(path)
+
+    def contents(self) -> tuple[list[tuple[str, Path, pa.Schema]], list[Path]]:
+        """Every staged file (table, path, schema) and quarantine file, for adoption."""
+        files = [(n, p, self._schemas[n]) for n, paths in self._files.items() for p in paths]
+        return files, list(self._quarantine)
 
     def quarantine_writer(self) -> ParquetFileWriter:
         path = self._next("quarantine")
