@@ -95,7 +95,8 @@ class _Tabular:
             values: list[float] = [float(v) for v in self.columns[column]]
             row_of: list[int | None] = list(range(output.num_rows))
             index = {key: i for i, key in enumerate(self.keys)}
-            published, hidden_before = set(), set()
+            published: set[int] = set()
+            hidden_before: set[int] = set()
             for fact in facts:
                 cell = index.get(fact.key)
                 if cell is None:
@@ -417,7 +418,7 @@ def differencing_check(
             f"{_plural(len(forced_cells), 'cell')} suppressed because an earlier release "
             "suppressed them"
         )
-        cells += list(forced_cells)
+        cells += [dict(c) for c in forced_cells]
     if linked_cells:
         status = worst([status, Status.REVIEW])
         parts.append(
@@ -425,7 +426,7 @@ def differencing_check(
             f"counts of release {', '.join(map(str, sorted(releases or ())))}, they would "
             "reveal a suppressed cell"
         )
-        cells += list(linked_cells)
+        cells += [dict(c) for c in linked_cells]
     if not parts:
         count = len({f.release for f in history})
         parts.append(

@@ -184,9 +184,9 @@ class Output:
         if self.kind is Kind.MAGNITUDE:
             assert self.contributors is not None
             self._check_counts(self.contributors)
-            for column in (self.value, self.largest, self.second_largest):
-                assert column is not None
-                self._check_numbers(column)
+            for measure in (self.value, self.largest, self.second_largest):
+                assert measure is not None
+                self._check_numbers(measure)
         if self.kind is Kind.SURVIVAL:
             assert self.time is not None
             self._check_numbers(self.time)

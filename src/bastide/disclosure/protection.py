@@ -55,10 +55,10 @@ def _reduce(rows: Iterable[Row]) -> dict[int, Row]:
         scale = row[pivot]
         row = {c: v / scale for c, v in row.items()}
         for other in pivots.values():
-            factor = other.get(pivot)
-            if factor:
+            if pivot in other:
+                weight = other[pivot]
                 for c, v in row.items():
-                    nv = other.get(c, 0) - factor * v
+                    nv = other.get(c, 0) - weight * v
                     if nv:
                         other[c] = nv
                     else:
@@ -97,7 +97,7 @@ def _movable_with_zeros(lines: Sequence[Line], hidden: set[int], zeros: set[int]
     zero cells all have one sign: taken in that direction, no zero goes below zero."""
     pivots = _reduce(_rows(lines, hidden))
     free = hidden - set(pivots)
-    moved = set()
+    moved: set[int] = set()
     for f in free:
         vector = {f: Fraction(1)} | {p: -row[f] for p, row in pivots.items() if row.get(f)}
         signs = {v > 0 for c, v in vector.items() if c in zeros}

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -339,7 +340,7 @@ class Releases:
             return self._view(row)
 
     # -- helpers -------------------------------------------------------------------------
-    def _history(self, session: Session, project_id: int) -> list[Fact]:
+    def _history(self, session: Session, project_id: int) -> builtins.list[Fact]:
         """The cells of the project's approved releases."""
         rows = session.execute(
             select(ReleaseCell, ReleaseRequest.output)
