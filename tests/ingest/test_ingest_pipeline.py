@@ -190,3 +190,16 @@ def test_eunomia_hospital_database_loads(tmp_path: Path) -> None:
              AND visit_occurrence_id NOT IN (SELECT visit_occurrence_id FROM visit_occurrence)""",
     )
     assert orphans[0]["n"] == 0
+
+
+def test_every_ingest_is_audited_and_catalogued(ingested: Ingested) -> None:
+    from bastide.audit import AuditLog
+
+    log = AuditLog(ingested.hub)
+    assert log.verify().ok
+    ingests = [e for e in log.entries(1000) if e.action == "ingest"]
+    assert {e.object for e in ingests} >= {f"partition:{r.partition}" for r in ingested.results}
+    national = next(e for e in ingests if e.object == "partition:snds" and e.outcome == "succeeded")
+    assert national.details_dict["rows_read"] == ingested.results[0].reconciliation.rows_read
+    catalogued = [e for e in log.entries(1000) if e.action == "record_snapshot"]
+    assert len(catalogued) >= len(ingested.results)

@@ -23,6 +23,7 @@ from bastide.ingest.context import IngestContext
 from bastide.ingest.hospital import stage_hospital, transform_hospital
 from bastide.ingest.national import stage_national, transform_national
 from bastide.ingest.progress import Progress, Silent
+from bastide.ingest.records import record_failure, record_ingest
 from bastide.ingest.result import IngestResult
 from bastide.ingest.staging import Staging
 from bastide.linkage.evaluation import evaluate_linkage
@@ -65,7 +66,32 @@ def ingest(
     encoding: str | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract)."""
+    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract); the run,
+    succeeded or failed, is recorded in the audit log and the catalogue."""
+    try:
+        result = _ingest(
+            hub, directory, source, name=name, truth=truth, encoding=encoding, progress=progress
+        )
+    except BastideError as exc:
+        if isinstance(exc, IngestError):
+            raise
+        name = name or ("snds" if source == "snds" else Path(directory).name)
+        record_failure(hub, partition_name(source, name), exc)
+        raise
+    record_ingest(hub, result)
+    return result
+
+
+def _ingest(
+    hub: Hub,
+    directory: Path,
+    source: str,
+    *,
+    name: str | None = None,
+    truth: Path | None = None,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
     directory = Path(directory)
     if source not in SOURCES:
         raise IngestError(f"unknown source type {source!r}: expected one of {', '.join(SOURCES)}")
