@@ -8,10 +8,13 @@ a no-op: each partition remembers the fingerprint of the files it came from.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -56,6 +59,26 @@ def partition_name(source: str, name: str) -> str:
     return name if source == "snds" else f"hospital-{name}"
 
 
+def _recorded(run: Callable[..., IngestResult]) -> Callable[..., IngestResult]:
+    """Record every run, succeeded or failed, in the audit log (and the catalogue)."""
+
+    @functools.wraps(run)
+    def recorded(hub: Hub, directory: Path, source: str, **options: Any) -> IngestResult:
+        try:
+            result = run(hub, directory, source, **options)
+        except IngestError:
+            raise  # refused before anything ran
+        except BastideError as exc:
+            name = options.get("name") or ("snds" if source == "snds" else Path(directory).name)
+            record_failure(hub, partition_name(source, name), exc)
+            raise
+        record_ingest(hub, result)
+        return result
+
+    return recorded
+
+
+@_recorded
 def ingest(
     hub: Hub,
     directory: Path,
@@ -66,32 +89,7 @@ def ingest(
     encoding: str | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract); the run,
-    succeeded or failed, is recorded in the audit log and the catalogue."""
-    try:
-        result = _ingest(
-            hub, directory, source, name=name, truth=truth, encoding=encoding, progress=progress
-        )
-    except BastideError as exc:
-        if isinstance(exc, IngestError):
-            raise
-        name = name or ("snds" if source == "snds" else Path(directory).name)
-        record_failure(hub, partition_name(source, name), exc)
-        raise
-    record_ingest(hub, result)
-    return result
-
-
-def _ingest(
-    hub: Hub,
-    directory: Path,
-    source: str,
-    *,
-    name: str | None = None,
-    truth: Path | None = None,
-    encoding: str | None = None,
-    progress: Progress | None = None,
-) -> IngestResult:
+    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract)."""
     directory = Path(directory)
     if source not in SOURCES:
         raise IngestError(f"unknown source type {source!r}: expected one of {', '.join(SOURCES)}")
