@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from synth_checks import read_strings
+import pytest
+from synth_checks import MESSY, defect_lines, read_clean, read_strings
 
 from bastide.synth import nomenclatures
 
 
 def _column(path: Path, name: str, delimiter: str = ";") -> set[str]:
-    return {v for v in read_strings(path, delimiter)[name].to_pylist() if v}
+    """The values of a column, rows of planted defects aside."""
+    root = path.parents[2] if path.parent.parent.name == "hospitals" else path.parents[1]
+    rel = str(path.relative_to(root))
+    return {v for v in read_clean(root, rel, delimiter)[name].to_pylist() if v}
 
 
 def test_cim10_codes_exist(synth_dir: Path) -> None:
@@ -87,9 +92,21 @@ def _net(table: pa.Table, key: list[str], qty: str) -> pa.Array:
     return table.group_by(key).aggregate([(qty, "sum")])[f"{qty}_sum"].combine_chunks()
 
 
-def test_cancellations_net_to_what_was_dispensed(synth_dir: Path, effects: dict[str, Any]) -> None:
-    snds = synth_dir / "snds"
-    prs = read_strings(snds / "ER_PRS_F.csv")
+@pytest.fixture(params=["default", "many defects"])
+def claims_extract(
+    request: pytest.FixtureRequest, synth_dir: Path, small_extract: Callable[..., Path]
+) -> Path:
+    if request.param == "default":
+        return synth_dir
+    return small_extract(**MESSY)
+
+
+def test_cancellations_net_to_what_was_dispensed(claims_extract: Path) -> None:
+    """What the border loads nets to the expected groups: rows of planted defects are
+    quarantined, and detail rows of a quarantined line join no claim."""
+    root = claims_extract
+    effects = json.loads((root / "ground_truth" / "effects.json").read_text(encoding="utf-8"))
+    prs = read_clean(root, "snds/ER_PRS_F.csv")
     drops = effects["etl_drops"]
     qty = pc.cast(prs["PRS_ACT_QTE"], pa.float64())
     assert pc.sum(pc.less(qty, 0)).as_py() == drops["dcir_cancelling_lines"] > 0
@@ -104,14 +121,23 @@ def test_cancellations_net_to_what_was_dispensed(synth_dir: Path, effects: dict[
 
     line_cols = sorted({*KEY9, *keys["ER_PRS_F"], "PRS_ACT_QTE"} - {"PHA_PRS_C13", "CAM_PRS_IDE"})
     lines = kept.select(line_cols)
-    pha = read_strings(snds / "ER_PHA_F.csv").join(lines, KEY9, join_type="inner")
-    assert pha.num_rows == read_strings(snds / "ER_PHA_F.csv").num_rows
+    loaded_pha = read_clean(root, "snds/ER_PHA_F.csv")
+    pha = loaded_pha.join(lines, KEY9, join_type="inner")
+    assert pha.num_rows == loaded_pha.num_rows - _orphans(root, loaded_pha)
     net = _net(pha, keys["ER_PHA_F"], "PHA_ACT_QSN")
     assert pc.min(net).as_py() >= 0
     assert pc.sum(pc.greater(net, 0)).as_py() == drops["er_pha_f_groups_after_netting"]
     assert pc.min(pc.cast(pha["PHA_ACT_QSN"], pa.int64())).as_py() < 0
 
-    cam = read_strings(snds / "ER_CAM_F.csv").join(lines, KEY9, join_type="inner")
+    cam = read_clean(root, "snds/ER_CAM_F.csv").join(lines, KEY9, join_type="inner")
     net = _net(cam, keys["ER_CAM_F"], "PRS_ACT_QTE")
     assert pc.min(net).as_py() >= 0
     assert pc.sum(pc.greater(net, 0)).as_py() == drops["er_cam_f_groups_after_netting"]
+
+
+def _orphans(root: Path, details: pa.Table) -> int:
+    """Detail rows whose claim line carries a planted defect."""
+    prs = read_strings(root / "snds" / "ER_PRS_F.csv")
+    spoiled = sorted(defect_lines(root).get("snds/ER_PRS_F.csv", {}))
+    lines = prs.take(pa.array([line - 2 for line in spoiled], pa.int64())).select(KEY9)
+    return details.join(lines, KEY9, join_type="inner").num_rows

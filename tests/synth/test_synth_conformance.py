@@ -1,6 +1,7 @@
 """Every generated table follows its declared layout: schema-snds for the national
 extract, the OMOP CDM v5.4 specification for hospital extracts, and the file layout the
-ingestion is coded against."""
+ingestion is coded against. Rows of planted defects are set aside (read_clean): they are
+checked in test_synth_defects.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from synth_checks import check_omop, check_snds, read_strings
+from synth_checks import check_omop, check_snds, defect_lines, read_clean, read_strings
 
 from bastide.synth.generator import SNDS_TABLES
 from bastide.synth.hospitals import TABLES as OMOP_TABLES
@@ -27,6 +28,7 @@ def test_layout_is_the_contract(synth_dir: Path) -> None:
         "persons.csv",
         "stays.csv",
         "effects.json",
+        "defects.csv",
         "README.md",
     }
     manifest = json.loads((synth_dir / "manifest.json").read_text())
@@ -40,7 +42,7 @@ def test_layout_is_the_contract(synth_dir: Path) -> None:
 
 @pytest.mark.parametrize("table", SNDS_TABLES)
 def test_snds_table_matches_schema(synth_dir: Path, table: str) -> None:
-    data = read_strings(synth_dir / "snds" / f"{table}.csv")
+    data = read_clean(synth_dir, f"snds/{table}.csv")
     assert data.num_rows > 0
     assert check_snds(table, data) == []
 
@@ -53,7 +55,7 @@ def test_snds_files_are_semicolon_separated_with_plain_header(synth_dir: Path) -
 @pytest.mark.parametrize("table", OMOP_TABLES)
 def test_hospital_tables_match_omop_spec(synth_dir: Path, table: str) -> None:
     for hospital in sorted((synth_dir / "hospitals").iterdir()):
-        data = read_strings(hospital / f"{table}.csv", ",")
+        data = read_clean(synth_dir, f"hospitals/{hospital.name}/{table}.csv", ",")
         assert check_omop(table.lower(), data) == [], hospital.name
 
 
@@ -79,13 +81,16 @@ def test_dcir_join_key_links_every_detail_row(synth_dir: Path) -> None:
 
 
 def test_pmsi_tables_share_their_stay_key(synth_dir: Path) -> None:
+    planted = defect_lines(synth_dir)
     for yy in ("19", "20", "21", "22", "23"):
         b = read_strings(synth_dir / "snds" / f"T_MCO{yy}B.csv")
         c = read_strings(synth_dir / "snds" / f"T_MCO{yy}C.csv")
         d = read_strings(synth_dir / "snds" / f"T_MCO{yy}D.csv")
         kb = set(zip(b["ETA_NUM"].to_pylist(), b["RSA_NUM"].to_pylist(), strict=True))
         kc = list(zip(c["ETA_NUM"].to_pylist(), c["RSA_NUM"].to_pylist(), strict=True))
-        assert len(kb) == b.num_rows and set(kc) == kb
+        copies = [p for p in planted.get(f"snds/T_MCO{yy}B.csv", {}).values()]
+        assert b.num_rows - len(kb) == copies.count(("duplicate_key", "ETA_NUM+RSA_NUM"))
+        assert len(kc) == len(set(kc)) and set(kc) == kb
         assert set(zip(d["ETA_NUM"].to_pylist(), d["RSA_NUM"].to_pylist(), strict=True)) <= kb
         assert {s[-4:] for s in c["EXE_SOI_DTF"].to_pylist()} <= {":00:00:00"[-4:]}
         assert {s[5:9] for s in c["EXE_SOI_DTF"].to_pylist()} == {f"20{yy}"}

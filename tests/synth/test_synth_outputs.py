@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -32,6 +34,8 @@ def test_same_seed_same_bytes(small_extract: Callable[..., Path], tmp_path: Path
     again = tmp_path / "again"
     generate(SynthOptions(persons=600, seed=3, out=again))
     assert _digest(small_extract()) == _digest(again)
+    planted = (again / "ground_truth" / "defects.csv").read_text().splitlines()
+    assert len(planted) > 10, "defects are on by default, and reproducible"
 
 
 def test_other_seed_other_data(small_extract: Callable[..., Path]) -> None:
@@ -59,9 +63,34 @@ def test_formats_round_trip(
         got = read_strings(other / "snds" / f"{table}{suffix}", encoding=encoding)
         assert got.column_names == expected.column_names
         assert got.to_pylist() == expected.to_pylist(), table
-    # Hospital extracts and ground truth do not depend on the SNDS format options.
-    for rel in ("hospitals", "ground_truth"):
-        assert _digest(plain / rel) == _digest(other / rel)
+    # Hospital extracts and ground truth do not depend on the SNDS format options, but
+    # for where planted defects are: the same rows, in files named for their format.
+    assert _digest(plain / "hospitals") == _digest(other / "hospitals")
+    apart = ("defects.csv", "effects.json")
+    truth = {k: v for k, v in _digest(plain / "ground_truth").items() if k not in apart}
+    assert truth.items() <= _digest(other / "ground_truth").items()
+    assert _effects(plain) == _effects(other)
+    assert _planted(plain) == _planted(other)
+
+
+def _effects(root: Path) -> dict[str, Any]:
+    effects = json.loads((root / "ground_truth" / "effects.json").read_text(encoding="utf-8"))
+    files = effects.pop("defects").pop("files")
+    return {**effects, "defect_files": {_table(f): c for f, c in files.items()}}
+
+
+def _planted(root: Path) -> list[tuple[str, int, str, str]]:
+    """Planted defects as (table, row, reason, column), whatever the file format."""
+    rows = read_strings(root / "ground_truth" / "defects.csv", ",").to_pylist()
+    first = {r["file"]: 1 if r["file"].endswith(".parquet") else 2 for r in rows}
+    return sorted(
+        (_table(r["file"]), int(r["line"]) - first[r["file"]], r["reason"], r["column"])
+        for r in rows
+    )
+
+
+def _table(file: str) -> str:
+    return file.split(".")[0]
 
 
 def test_latin1_really_is_latin1(small_extract: Callable[..., Path]) -> None:
@@ -102,6 +131,7 @@ def test_cli_help_documents_every_option() -> None:
         "--format",
         "--encoding",
         "--compress",
+        "--defects",
     ):
         assert option in result.output
 
@@ -121,6 +151,8 @@ def test_cli_bad_option_is_one_line(tmp_path: Path) -> None:
         (["--hospitals", "0"], "--hospitals must be between 1 and 20"),
         (["--compress", "zip"], "--compress must be none or gzip"),
         (["--format", "parquet", "--encoding", "latin-1"], "--encoding applies to CSV only"),
+        (["--defects", "0.5"], "--defects must be between 0 and 0.1"),
+        (["--defects", "-0.01"], "--defects must be between 0 and 0.1"),
     ],
 )
 def test_bad_options_are_refused_before_writing(

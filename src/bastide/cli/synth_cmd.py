@@ -37,6 +37,17 @@ def synth(
     compress: Annotated[
         str, typer.Option("--compress", help="SNDS file compression: none or gzip.")
     ] = "none",
+    defects: Annotated[
+        float,
+        typer.Option(
+            "--defects",
+            metavar="RATE",
+            help=(
+                "Share of the rows of the affected tables planted with one defect the "
+                "border must quarantine (0 gives clean files; at most 0.1)."
+            ),
+        ),
+    ] = 0.001,  # bastide.synth.defects.DEFAULT_RATE (not imported: keeps the CLI light)
 ) -> None:
     """Generate linked synthetic SNDS (DCIR, PMSI MCO, beneficiaries, causes of death) and
     hospital OMOP extracts, with a ground truth for tests and linkage evaluation."""
@@ -50,6 +61,7 @@ def synth(
         format=fmt.lower(),
         encoding=encoding.lower(),
         compress=compress.lower(),
+        defects=defects,
     )
     opts.check()
     started = time.perf_counter()
@@ -70,4 +82,9 @@ def synth(
         f"({rows / max(elapsed, 1e-9):,.0f} rows/s)"
     )
     console.print(f"  hospitals: {', '.join(manifest['hospitals'])}")
+    planted = manifest["defects"]
+    console.print(
+        f"  defects: {planted['rows']:,} rows the border must quarantine "
+        f"(rate {planted['rate']:g}; ground_truth/defects.csv)"
+    )
     console.print(f"  ground truth: {out / 'ground_truth'} (not for ingestion)")

@@ -1,7 +1,9 @@
 """Runs the generator: people in fixed-size chunks, each table streamed to disk.
 
 Chunk ``c`` draws from generators seeded by (seed, c, concern) and chunks are written in
-order, so the same options give identical bytes whatever the machine.
+order, so the same options give identical bytes whatever the machine. Defects the border
+must quarantine are planted in each chunk of the extracts' tables before it is written
+(``defects``), and recorded in the ground truth.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bastide.synth import (
     clinical,
     dcir,
     dcir_tables,
+    defects,
     geography,
     hospitals,
     identity,
@@ -66,6 +69,7 @@ class SynthOptions:
     format: str = "csv"  # csv | parquet
     encoding: str = "utf-8"  # utf-8 | latin-1 (CSV only)
     compress: str = "none"  # none | gzip
+    defects: float = defects.DEFAULT_RATE  # share of rows of the affected tables spoiled
 
     def check(self) -> None:
         if self.persons < 1:
@@ -80,6 +84,8 @@ class SynthOptions:
             raise SynthError("--encoding must be utf-8 or latin-1")
         if self.compress not in ("none", "gzip"):
             raise SynthError("--compress must be none or gzip")
+        if not 0 <= self.defects <= defects.MAX_RATE:
+            raise SynthError(f"--defects must be between 0 and {defects.MAX_RATE:g}")
         if self.format == "parquet" and self.encoding != "utf-8":
             raise SynthError("--encoding applies to CSV only (Parquet text is always UTF-8)")
         if self.out.exists() and (not self.out.is_dir() or any(self.out.iterdir())):
@@ -89,10 +95,13 @@ class SynthOptions:
 class _Outputs:
     """Every file of the output, opened once, written chunk by chunk."""
 
-    def __init__(self, opts: SynthOptions) -> None:
+    def __init__(self, opts: SynthOptions, planted: defects.Defects) -> None:
         self.opts = opts
         self.writer = BackgroundWriter()
         self.sinks: dict[str, Sink] = {}
+        self.defects = planted
+        self.chunk = 0
+        self._rows: dict[str, int] = {}  # rows handed to each sink so far
 
     def snds_path(self, name: str) -> Path:
         if self.opts.format == "parquet":
@@ -116,13 +125,38 @@ class _Outputs:
         self.sinks[key] = sink
         return sink
 
-    def put(self, key: str, path: Path, table: pa.Table, kind: str) -> None:
-        sink = self.sinks.get(key) or self._open(key, path, table.schema, kind)
+    def put(
+        self,
+        key: str,
+        path: Path,
+        table: pa.Table,
+        kind: str,
+        eligible: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Queue ``table`` for its file, after planting defects in the extracts' tables;
+        returns which of its rows were spoiled."""
+        rows: pa.Table | defects.Spoiled = table
+        lost = np.zeros(table.num_rows, dtype=bool)
+        if kind != "truth":
+            header = 0 if kind == "snds" and self.opts.format == "parquet" else 1
+            done = self._rows.get(key, 0)
+            rows, lost = self.defects.plant(
+                key,
+                str(path.relative_to(self.opts.out)),
+                path.name.split(".")[0],
+                table,
+                self.chunk,
+                done + header + 1,
+                eligible,
+            )
+            self._rows[key] = done + rows.num_rows
+        sink = self.sinks.get(key) or self._open(key, path, rows.schema, kind)
         # The claim lines are about half of all bytes: they get a writer of their own.
-        self.writer.submit(sink, table, lane=0 if key == "snds/ER_PRS_F" else 1)
+        self.writer.submit(sink, rows, lane=0 if key == "snds/ER_PRS_F" else 1)
+        return lost
 
-    def snds(self, name: str, table: pa.Table) -> None:
-        self.put(f"snds/{name}", self.snds_path(name), table, "snds")
+    def snds(self, name: str, table: pa.Table, eligible: np.ndarray | None = None) -> np.ndarray:
+        return self.put(f"snds/{name}", self.snds_path(name), table, "snds", eligible)
 
     def hospital(self, finess: str, name: str, table: pa.Table) -> None:
         self.put(
@@ -169,13 +203,14 @@ def generate(opts: SynthOptions, progress: Callable[[int], None] | None = None) 
     extract = geography.extract_hospitals(opts.hospitals)
     finess = [geography.geography().finess[e] for e in extract]
     opts.out.mkdir(parents=True, exist_ok=True)
-    out = _Outputs(opts)
+    out = _Outputs(opts, defects.Defects(opts.seed, opts.defects, cat.drugs.cip13))
     counters = Counters()
     tally = truth.Tally()
     seen = np.empty(0, dtype=np.int64)
     out.snds("IR_PHA_R", beneficiaries.ir_pha_r(cat))
     n_chunks = (opts.persons + CHUNK - 1) // CHUNK
     for c in range(n_chunks):
+        out.chunk = c
         first = c * CHUNK
         n = min(CHUNK, opts.persons - first)
         seen = _chunk(opts, c, first, n, cat, extract, finess, counters, tally, out, seen)
@@ -183,7 +218,7 @@ def generate(opts: SynthOptions, progress: Callable[[int], None] | None = None) 
         if progress:
             progress(n)
     counts = out.close()
-    return _finish(opts, tally, counts, finess)
+    return _finish(opts, tally, counts, finess, out.defects)
 
 
 def _chunk(
@@ -216,8 +251,11 @@ def _chunk(
         ]
     )
     claims = dcir.assemble(seed, c, disp, acts, cat.drugs, counters)
-    for name, table in dcir_tables.build(seed, claims, people, ident, cat).items():
-        out.snds(name, table)
+    eligible = defects.dcir_eligible(claims, cat.drugs)
+    spoiled = {
+        name: out.snds(name, table, eligible[name])
+        for name, table in dcir_tables.build(seed, claims, people, ident, cat).items()
+    }
     consumer = np.bincount(claims.lines.person, minlength=people.n) > 0
 
     national = stays.within_period(stays.national_stays(seed, people, deaths, courses, cat))
@@ -228,8 +266,17 @@ def _chunk(
     coded = stays.code(seed, c, every, people, cat)
     nir17 = pmsi.chaining_ids(seed, c, coded, ident)
     rows = pmsi.build(seed, c, coded, nir17, counters, cat)
+    usable = defects.pmsi_eligible(coded, extract)
+    das_year = rows.year[coded.das_stay]
+    lost_stay = np.zeros(len(rows.year), dtype=bool)
     for name, table in rows.tables.items():
-        out.snds(name, table)
+        year = 2000 + int(name[5:7])
+        if name.endswith("D"):
+            out.snds(name, table, usable[coded.das_stay][das_year == year])
+        else:
+            stays_of_file = np.flatnonzero(rows.year == year)
+            lost = out.snds(name, table, usable[stays_of_file])
+            lost_stay[stays_of_file[lost]] = True
     out.snds("IR_BEN_R", beneficiaries.ir_ben_r(people, ident, consumer))
     out.snds("KI_CCI_R", beneficiaries.ki_cci_r(people, ident, deaths, cat))
 
@@ -251,17 +298,28 @@ def _chunk(
         "persons", truth.persons_table(people, ident, hosp, foreigners, foreign_numbers, extract)
     )
     out.truth("stays", truth.stays_table(coded, rows, hosp, people, foreign_numbers, person_id))
-    tally.chunk(people, courses, coded, claims, truth.netted_groups(claims, cat), hosp, foreigners)
+    netted = truth.netted_groups(claims, cat, spoiled)
+    tally.chunk(people, courses, coded, claims, netted, hosp, foreigners)
+    tally.add("pmsi_stays_quarantined", int(lost_stay.sum()))
     return seen
 
 
 def _finish(
-    opts: SynthOptions, tally: truth.Tally, counts: dict[str, int], finess: list[str]
+    opts: SynthOptions,
+    tally: truth.Tally,
+    counts: dict[str, int],
+    finess: list[str],
+    planted: defects.Defects,
 ) -> dict[str, Any]:
     cat = catalogue()
     gt = opts.out / "ground_truth"
     gt.mkdir(parents=True, exist_ok=True)
     effects = tally.effects(cat)
+    effects["defects"] = planted.summary()
+    records = planted.records()
+    sink = CsvSink(gt / "defects.csv", records.schema, ",")
+    sink.write(records)
+    sink.close()
     (gt / "effects.json").write_text(
         json.dumps(effects, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -275,6 +333,7 @@ def _finish(
         "format": opts.format,
         "encoding": opts.encoding if opts.format == "csv" else "utf-8",
         "compress": opts.compress,
+        "defects": {"rate": opts.defects, "rows": effects["defects"]["rows"]},
         "period": {"start": "2019-01-01", "end": "2023-12-31"},
         "counts": dict(sorted(counts.items())),
         "total_rows": sum(counts.values()),

@@ -34,10 +34,20 @@ chaining (`ok`, `ret_flag`: a `*_RET` flag is non-zero and the identifier is unu
 dates, and for stays at a participating hospital its hospital_person_id and
 visit_occurrence_id.
 
+## defects.csv — one row per planted defect
+
+Rows the border must quarantine, each with one defect: `file` (path in this output),
+`line` (1-based, the header is line 1; for Parquet files the row number), `table`,
+`reason` (the border's reason code: missing_identifier, bad_date, type_error,
+unknown_code, duplicate_key) and `column` (key columns joined with `+` for a duplicate,
+which is an exact copy of the row before it).
+
 ## effects.json
 
 Realised prevalences, the planted effect (definition, parameters, realised counts per
 arm), the number of rows an ETL must drop (PMSI placeholder identifiers and RET flags, DCIR
-cancellations and information-only lines) with the number of groups left after netting,
-and the hospital identity noise.
+cancellations and information-only lines, PMSI stays lost to planted defects) with the
+number of groups left after netting once the border has quarantined the defects, the
+hospital identity noise, and `defects`: the rate, the number of defective rows, counts by
+reason and per file and reason (every affected file listed), the kinds of each table.
 """

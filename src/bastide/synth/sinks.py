@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -20,6 +21,10 @@ import pyarrow.parquet as pq
 _LATIN1_FALLBACK = str.maketrans(
     {"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "–": "-", "—": "-", "…": "..."}
 )
+
+
+# What a sink is given: a table, or a callable making it on the writer thread.
+Rows: TypeAlias = pa.Table | Callable[[], pa.Table]
 
 
 class Sink(Protocol):
@@ -107,7 +112,7 @@ class BackgroundWriter:
     that many chunks are held in memory besides the one being generated."""
 
     def __init__(self, lanes: int = 2, ahead: int = 1) -> None:
-        self._queues: list[queue.Queue[tuple[Sink, pa.Table] | str | None]] = [
+        self._queues: list[queue.Queue[tuple[Sink, Rows] | str | None]] = [
             queue.Queue() for _ in range(lanes)
         ]
         self._ahead = ahead
@@ -130,13 +135,15 @@ class BackgroundWriter:
                     self._progress.notify_all()
             elif self._error is None:
                 try:
-                    item[0].write(item[1])
+                    rows = item[1]
+                    item[0].write(rows if isinstance(rows, pa.Table) else rows())
                 except BaseException as exc:  # re-raised in the generating thread
                     self._error = exc
 
-    def submit(self, sink: Sink, table: pa.Table, lane: int = 0) -> None:
+    def submit(self, sink: Sink, rows: Rows, lane: int = 0) -> None:
+        """Queue ``rows`` (a table, or a callable making it) for ``sink``."""
         self._raise()
-        self._queues[lane].put((sink, table))
+        self._queues[lane].put((sink, rows))
 
     def end_chunk(self) -> None:
         self._marks += 1

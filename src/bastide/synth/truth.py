@@ -248,6 +248,7 @@ class Tally:
                 ),
                 "pmsi_rows_sej_typ_b_inter_establishment": n.get("pmsi_sej_typ_b", 0),
                 "pmsi_rows_dropped_by_any_rule": n.get("pmsi_dropped_any", 0),
+                "pmsi_stays_quarantined_at_the_border": n.get("pmsi_stays_quarantined", 0),
                 "dcir_lines_total": n.get("dcir_lines", 0),
                 "dcir_true_lines": n.get("dcir_true_lines", 0),
                 "dcir_corrected_lines": n.get("dcir_corrected_lines", 0),
@@ -329,11 +330,27 @@ def _iso(d: tuple[int, int, int]) -> str:
     return f"{d[0]:04d}-{d[1]:02d}-{d[2]:02d}"
 
 
-def netted_groups(claims: Claims, cat: Catalogue) -> dict[str, int]:
+def netted_groups(
+    claims: Claims, cat: Catalogue, spoiled: dict[str, np.ndarray] | None = None
+) -> dict[str, int]:
     """How many groups an ETL keeps after netting cancellations (true lines only: noise
-    nets to zero). Person and day identify (BEN_NIR_PSA, BEN_RNG_GEM, EXE_SOI_DTD)."""
+    nets to zero). Person and day identify (BEN_NIR_PSA, BEN_RNG_GEM, EXE_SOI_DTD).
+
+    ``spoiled`` marks the rows of ER_PRS_F, ER_PHA_F and ER_CAM_F the border quarantines
+    (only true lines and their rows are spoiled): a group without a surviving true row is
+    lost, and so are the detail rows of a quarantined line, which join no claim."""
     lines = claims.lines
+    d = claims.details
     true = lines.role == 0
+    true_detail = true[d.line]
+    with_act = lines.ccam >= 0
+    true_act = true & with_act
+    if spoiled is not None:
+        true = true & ~spoiled["ER_PRS_F"]
+        true_detail = true[d.line] & ~spoiled["ER_PHA_F"]
+        act_lost = np.zeros(len(true), dtype=bool)
+        act_lost[np.flatnonzero(with_act)[spoiled["ER_CAM_F"]]] = True
+        true_act = true & with_act & ~act_lost
     pd = lines.person.astype(np.int64) << 20 | (lines.day.astype(np.int64) & 0xFFFFF)
     prs = (
         pd << 27
@@ -341,13 +358,12 @@ def netted_groups(claims: Claims, cat: Catalogue) -> dict[str, int]:
         | lines.pse_spe.astype(np.int64) << 7
         | lines.psp_spe
     )
-    d = claims.details
     pha = pd[d.line] << 12 | d.presentation.astype(np.int64)
     cam = pd << 4 | (lines.ccam.astype(np.int64) & 0xF)
     return {
         "prs_groups": _distinct(prs[true]),
-        "pha_groups": _distinct(pha[true[d.line]]),
-        "cam_groups": _distinct(cam[true & (lines.ccam >= 0)]),
+        "pha_groups": _distinct(pha[true_detail]),
+        "cam_groups": _distinct(cam[true_act]),
     }
 
 
