@@ -197,7 +197,7 @@ def test_every_ingest_is_audited_and_catalogued(ingested: Ingested) -> None:
 
     log = AuditLog(ingested.hub)
     assert log.verify().ok
-    ingests = [e for e in log.entries(1000) if e.action == "ingest"]
+    ingests = [e for e in log.entries(1000, newest_first=False) if e.action == "ingest"]
     assert {e.object for e in ingests} >= {f"partition:{r.partition}" for r in ingested.results}
     national = next(e for e in ingests if e.object == "partition:snds" and e.outcome == "succeeded")
     assert national.details_dict["rows_read"] == ingested.results[0].reconciliation.rows_read
