@@ -35,6 +35,7 @@ from bastide.cohorts import (
     interpret,
 )
 from bastide.cohorts import text_tables as tt
+from bastide.cohorts.compiler import required_columns
 from bastide.engines import open_engine
 from conftest import ENGINES
 
@@ -295,3 +296,20 @@ def test_definitions_round_trip_through_json(definition: CohortDefinition) -> No
     text = json.dumps(definition_to_dict(definition))
     assert definition_from_dict(json.loads(text)) == definition
     assert definition_from_dict(json.loads(text)).digest == definition.digest
+
+
+@settings(max_examples=30, deadline=None)
+@given(definition=definitions())
+def test_the_compiled_queries_read_only_the_required_columns(
+    definition: CohortDefinition,
+) -> None:
+    # Tables holding only the columns required_columns names are enough to run it.
+    need = required_columns(definition)
+    assert set(need) == set(compile_cohort(definition).tables)
+    engine = open_engine("duckdb", threads=1)
+    try:
+        for name, columns in need.items():
+            engine.register(name, tt.arrow(name, []).select(sorted(columns)))
+        build_cohort(engine, definition)
+    finally:
+        engine.close()

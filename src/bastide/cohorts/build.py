@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from bastide.cohorts.compiler import CompiledCohort, compile_cohort
 from bastide.cohorts.errors import CohortError
-from bastide.cohorts.model import CohortDefinition
+from bastide.cohorts.model import CohortDefinition, ExposureEndExit
 from bastide.engines import QueryError
 
 if TYPE_CHECKING:
@@ -104,8 +104,14 @@ def _missing_codes(engine: Engine, compiled: CompiledCohort) -> tuple[str, ...]:
     found = {
         (r["vocabulary_id"], r["concept_code"]) for r in engine.query(compiled.codes).to_pylist()
     }
+    used = {e.concept_set for e in compiled.definition.events}
+    rule = compiled.definition.exit.rule
+    if isinstance(rule, ExposureEndExit):
+        used.add(rule.concept_set)
     warnings = []
     for cs in compiled.definition.concept_sets:
+        if cs.name not in used:
+            continue
         for c in cs.concepts:
             if c.concept_id is None and (c.vocabulary, c.code) not in found:
                 warnings.append(

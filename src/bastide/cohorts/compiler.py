@@ -25,7 +25,7 @@ from datetime import date
 
 import sqlglot.expressions as exp
 
-from bastide.cohorts.domains import DOMAINS
+from bastide.cohorts.domains import DEATH_COLUMNS, DOMAINS, OBSERVATION_PERIOD_COLUMNS
 from bastide.cohorts.interpreter import attrition_labels
 from bastide.cohorts.model import (
     AgeCriterion,
@@ -136,7 +136,13 @@ def window_rows(
 
 
 def merge_periods(
-    source: str, person: str, start: str, end: str, pad: int, prefix: str
+    source: str,
+    person: str,
+    start: str,
+    end: str,
+    pad: int,
+    prefix: str,
+    count_as: str | None = None,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
     """CTEs merging the periods of ``source`` (gaps and islands): a period opens a new
     group when it starts more than ``pad`` days after the latest end before it; each
@@ -165,11 +171,13 @@ def merge_periods(
             exp.Sum(this=new_group), [col(person)], [col(start), col(end)], until_previous=False
         ).as_("grp"),
     ).from_(f"{prefix}_ordered")
+    counted = [exp.Count(this=exp.Star()).as_(count_as)] if count_as else []
     merged = (
         exp.select(
             col(person),
             exp.Min(this=col(start)).as_(start),
             exp.Max(this=col(end)).as_(end),
+            *counted,
         )
         .from_(f"{prefix}_grouped")
         .group_by(col(person), col("grp"))
@@ -192,6 +200,15 @@ class CompiledCohort:
 
 def compile_cohort(definition: CohortDefinition) -> CompiledCohort:
     return _Compiler(definition).compile()
+
+
+def exposure_eras(definition: CohortDefinition, concept_set: str, gap_days: int) -> exp.Query:
+    """person_id, era_start, era_end, exposures: the drug exposures of one of the
+    definition's concept sets joined into eras across gaps of at most ``gap_days`` days
+    (the eras of an ``exposure_end`` exit)."""
+    compiler = _Compiler(definition)
+    compiler.exposure_eras(concept_set, gap_days, count_as="exposures")
+    return compiler.with_ctes(exp.select(exp.Star()).from_("eras"))
 
 
 class _Compiler:
@@ -475,21 +492,7 @@ class _Compiler:
         if isinstance(rule, FixedExit):
             end = add_days(index, rule.days)
         elif isinstance(rule, ExposureEndExit):
-            exposures = self.events(Events("drug_exposure", rule.concept_set), with_end=True)
-            self.cte(
-                "exposures",
-                exp.select(
-                    col("person_id"),
-                    col("event_date").as_("era_start"),
-                    col("event_end").as_("era_end"),
-                ).from_(exposures.subquery("d")),
-            )
-            ctes, eras = merge_periods(
-                "exposures", "person_id", "era_start", "era_end", rule.gap_days + 1, "era"
-            )
-            for name, query in ctes:
-                self.cte(name, query)
-            self.cte("eras", eras)
+            self.exposure_eras(rule.concept_set, rule.gap_days)
             self.cte(
                 "era_match",
                 exp.select(
@@ -541,6 +544,24 @@ class _Compiler:
             joins.append((name, alias))
             end = earliest(end, col("censor_date", alias))
         return end
+
+    def exposure_eras(self, concept_set: str, gap_days: int, count_as: str | None = None) -> None:
+        """CTEs ``exposures`` and ``eras`` (as `bastide.cohorts.interpreter` builds eras)."""
+        exposures = self.events(Events("drug_exposure", concept_set), with_end=True)
+        self.cte(
+            "exposures",
+            exp.select(
+                col("person_id"),
+                col("event_date").as_("era_start"),
+                col("event_end").as_("era_end"),
+            ).from_(exposures.subquery("d")),
+        )
+        ctes, eras = merge_periods(
+            "exposures", "person_id", "era_start", "era_end", gap_days + 1, "era", count_as
+        )
+        for name, query in ctes:
+            self.cte(name, query)
+        self.cte("eras", eras)
 
     def compile(self) -> CompiledCohort:
         self.entries()
@@ -636,6 +657,7 @@ class _Compiler:
         coded = {
             (c.vocabulary, c.code)
             for cs in self.d.concept_sets
+            if cs.name in self.set_ctes  # the sets the queries use
             for c in cs.concepts
             if c.concept_id is None
         }
@@ -654,3 +676,44 @@ class _Compiler:
                 )
             )
         )
+
+
+def required_columns(definition: CohortDefinition) -> dict[str, set[str]]:
+    """The columns of each OMOP table the compiled queries read (an extract that lacks
+    one cannot run the cohort)."""
+    need: dict[str, set[str]] = {}
+
+    def add(table_name: str, *columns: str) -> None:
+        need.setdefault(table_name, set()).update(columns)
+
+    def events(ev: Events, *, exposure: bool = False) -> None:
+        dom = DOMAINS[ev.domain]
+        add(dom.table, "person_id", dom.start)
+        if ev.concept_set is not None:
+            add(dom.table, dom.concept, dom.source_concept)
+            cs = definition.concept_set(ev.concept_set)
+            if any(c.concept_id is None for c in cs.concepts):
+                add("concept", "concept_id", "vocabulary_id", "concept_code")
+            if any(c.descendants for c in cs.concepts):
+                add("concept_ancestor", "ancestor_concept_id", "descendant_concept_id")
+        if ev.type_concept_ids and dom.type_concept:
+            add(dom.table, dom.type_concept)
+        if (ev.value_min is not None or ev.value_max is not None) and dom.value:
+            add(dom.table, dom.value)
+        if exposure and dom.end and dom.days_supply:
+            add(dom.table, dom.end, dom.days_supply)
+
+    for ev in definition.events:
+        events(ev)
+    add("observation_period", *OBSERVATION_PERIOD_COLUMNS)
+    for c in definition.inclusion:
+        if isinstance(c, AgeCriterion):
+            add("person", "person_id", "year_of_birth", "month_of_birth", "day_of_birth")
+        elif isinstance(c, SexCriterion):
+            add("person", "person_id", "gender_concept_id")
+    rule = definition.exit.rule
+    if isinstance(rule, ExposureEndExit):
+        events(Events("drug_exposure", rule.concept_set), exposure=True)
+    if definition.exit.censor_at_death:
+        add("death", *DEATH_COLUMNS)
+    return need

@@ -293,7 +293,11 @@ class AgeCriterion:
             raise _fail(f"min ({self.min}) is above max ({self.max})")
 
     def describe(self) -> str:
-        return f"age {self.min if self.min is not None else 0}-{self.max or ''} at index"
+        if self.max is None:
+            return f"aged {self.min} or more at index"
+        if self.min is None:
+            return f"aged {self.max} or less at index"
+        return f"aged {self.min} to {self.max} at index"
 
 
 @dataclass(frozen=True)
