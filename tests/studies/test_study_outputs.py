@@ -52,7 +52,8 @@ def run(engine: Engine, tmp_path: Path) -> StudyRun:
 
 
 def test_the_report_escapes_text_and_embeds_its_figures(run: StudyRun) -> None:
-    html = run.report.read_text(encoding="utf-8")
+    html = (run.directory / "report.html").read_text(encoding="utf-8")
+    assert run.files().report() == html
     assert MARKUP not in html and "<b>NSAID" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "no &lt;b&gt;NSAID&lt;/b&gt; in the year before" in html

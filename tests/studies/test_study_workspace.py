@@ -7,6 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from study_world import STUDY, World
 from typer.testing import CliRunner
@@ -18,10 +19,11 @@ from bastide.engines import open_engine
 from bastide.governance import Governance, ProjectRequest, Scope
 from bastide.hub import Hub
 from bastide.projects import extract_project
+from bastide.release import Releases
 from bastide.storage import Warehouse
 from bastide.studies import study_from_dict
 from bastide.studies.runner import required_columns
-from bastide.studies.workspace import studies_dir
+from bastide.studies.workspace import list_runs, open_run, studies_dir
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,9 @@ def test_a_member_runs_a_study_in_the_workspace(hub: Path, study_file: Path, wor
     assert len(runs) == 1
     manifest = json.loads((runs[0] / "manifest.json").read_text())
     assert manifest["source"]["project"] == "nsaid-safety"
-    persons = {c["name"]: c["persons"] for c in manifest["cohorts"]}
+    assert manifest["encrypted"] is True
+    files = open_run(Hub(hub), "nsaid-safety", "rita", runs[0])
+    persons = {r["cohort"]: r["persons"] for r in files.table("counts.cohorts").to_pylist()}
     # The same cohorts as on the warehouse itself, though identifiers were re-keyed.
     engine = open_engine(threads=1)
     for name, table in world.tables.items():
@@ -115,8 +119,9 @@ def test_a_member_runs_a_study_in_the_workspace(hub: Path, study_file: Path, wor
     engine.close()
     assert persons == {name: c.persons for name, c in direct.items()}
     assert persons["celecoxib"] == world.target
-    starts = sorted(r["cohort_start_date"] for r in direct["celecoxib"].table.to_pylist())
-    assert _column(runs[0], "use.new_users", "new_users")[-1] == len(starts)  # the Total row
+    new_users = files.table("use.new_users").to_pylist()
+    assert new_users[-1] == {"year": "Total", "new_users": direct["celecoxib"].persons}
+    assert "<html" in files.report()
     (entry,) = [e for e in _audit(hub) if e.project == "nsaid-safety"]  # type: ignore[attr-defined]
     assert (entry.actor, entry.outcome, entry.object) == ("rita", "succeeded", "study:simulated")  # type: ignore[attr-defined]
     details = entry.details_dict  # type: ignore[attr-defined]
@@ -158,7 +163,40 @@ def test_study_check(study_file: Path) -> None:
     assert "analyses[4].type: expected one of" in str(failed.exception)  # type: ignore[attr-defined]
 
 
-def _column(run: Path, table: str, column: str) -> list[object]:
-    import pyarrow.csv as pacsv
+def test_outputs_are_encrypted_under_the_project_key(hub: Path) -> None:
+    (run,) = list_runs(Hub(hub), "nsaid-safety")
+    written = sorted(p.relative_to(run).as_posix() for p in run.rglob("*") if p.is_file())
+    assert [w for w in written if not w.startswith("tables/")] == ["files.parquet", "manifest.json"]
+    assert all(w.endswith(".parquet") for w in written if w.startswith("tables/"))
+    for path in run.rglob("*.parquet"):
+        data = path.read_bytes()
+        for plain in (b"Total", b"person_years", b"celecoxib", b"<html", b"\x89PNG\r\n\x1a\n"):
+            assert plain not in data, (path.name, plain)
+        with pytest.raises(OSError):
+            pq.read_table(path)  # no key, no data
 
-    return pacsv.read_csv(run / "tables" / f"{table}.csv").column(column).to_pylist()
+
+def test_a_member_sees_and_asks_to_release_a_table(hub: Path) -> None:
+    base = ["--project", "nsaid-safety", "--hub", str(hub)]
+    shown = invoke("study", "show", *base, "--as", "rita")
+    assert shown.exit_code == 0, shown.output  # type: ignore[attr-defined]
+    assert "risk.km_curve" in shown.output and "table (survival)" in shown.output  # type: ignore[attr-defined]
+    table = invoke("study", "show", *base, "--table", "use.new_users", "--as", "rita")
+    assert "Total" in table.output  # type: ignore[attr-defined]
+    refused = invoke("study", "show", *base, "--as", "rex")
+    assert "permission denied" in str(refused.exception)  # type: ignore[attr-defined]
+    asked = invoke(
+        "study", "release", "use.new_users", *base,
+        "--justification", "New users per year for the paper.", "--as", "rita",
+    )  # fmt: skip
+    assert asked.exit_code == 0, asked.output  # type: ignore[attr-defined]
+    assert "automatic checks" in asked.output  # type: ignore[attr-defined]
+    estimates = invoke(
+        "study", "release", "risk.cox", *base, "--justification", "HR.", "--as", "rita"
+    )
+    assert "holds estimates, not counts" in str(estimates.exception)  # type: ignore[attr-defined]
+    with Governance(Hub(hub)) as gov:
+        views = Releases(gov).list(gov.identity("rita"), "nsaid-safety")
+    assert [(v.output, v.kind, v.population) for v in views] == [
+        ("use.new_users", "frequency", "celecoxib")
+    ]

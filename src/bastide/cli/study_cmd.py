@@ -103,3 +103,104 @@ def study_run(
         "Nothing has left the project: ask for a release with 'bastide release request'.",
         highlight=False,
     )
+
+
+ProjectOption = Annotated[
+    str, typer.Option("--project", "-p", help="The project whose study outputs to use.")
+]
+RunArgument = Annotated[
+    Path | None,
+    typer.Argument(help="A run directory (default: the project's latest run of any study)."),
+]
+
+
+def _run_directory(hub: Hub, project: str, run: Path | None) -> Path:
+    from bastide.studies.workspace import list_runs
+
+    if run is not None:
+        return run
+    runs = list_runs(hub, project)
+    if not runs:
+        raise UserError(f"project {project!r} has no study run yet")
+    return max(runs, key=lambda p: p.name)
+
+
+@study_app.command("show")
+def study_show(
+    run: RunArgument = None,
+    project: ProjectOption = "",
+    table: Annotated[
+        str | None, typer.Option("--table", help="Print this table of the run.")
+    ] = None,
+    hub: HubOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """List a run's outputs, or print one of its tables, to a member of the project (the
+    outputs stay encrypted in the project area)."""
+    if not project:
+        raise UserError("which project? pass --project NAME")
+    if as_user is None:
+        raise UserError("who is acting? pass --as USER or set BASTIDE_USER")
+    from bastide.studies.workspace import open_run
+
+    h = Hub.locate(hub)
+    files = open_run(h, project, as_user, _run_directory(h, project, run))
+    if table is not None:
+        data = files.table(table)
+        shown = Table(*data.column_names, title=table)
+        for row in data.to_pylist():
+            shown.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(shown)
+        return
+    listing = Table(
+        "output", "kind", "title", title=f"{files.manifest['study']} — {files.directory.name}"
+    )
+    for entry in files.entries():
+        kind = entry["kind"]
+        if kind == "table":
+            kind = f"table ({entry['disclosure']['kind']})"
+        listing.add_row(entry["name"], kind, entry["title"])
+    console.print(listing)
+
+
+@study_app.command("release")
+def study_release(
+    output: Annotated[str, typer.Argument(help="The name of a table of the run.")],
+    run: RunArgument = None,
+    project: ProjectOption = "",
+    justification: Annotated[
+        str, typer.Option("--justification", help="Why this output is needed outside.")
+    ] = "",
+    exception: Annotated[
+        str, typer.Option("--exception", help="Why points flagged for review are acceptable.")
+    ] = "",
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Rule profile (default: the hub's).")
+    ] = None,
+    hub: HubOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Ask for a table of a study run to be released: the roles of its columns come from
+    the run's manifest; the disclosure checks run at once; a steward decides."""
+    if not project:
+        raise UserError("which project? pass --project NAME")
+    if as_user is None:
+        raise UserError("who is acting? pass --as USER or set BASTIDE_USER")
+    from bastide.studies.workspace import request_release
+
+    h = Hub.locate(hub)
+    view = request_release(
+        h,
+        project,
+        as_user,
+        _run_directory(h, project, run),
+        output,
+        justification,
+        exception=exception,
+        profile=profile,
+    )
+    console.print(
+        f"Release {view.id} of {output!r}: automatic checks {view.status}. "
+        f"A steward reviews it: bastide release review {view.id} --approve|--reject",
+        highlight=False,
+    )

@@ -8,16 +8,12 @@ Cohort tables (patient-level rows) are never written: they stay in the engine se
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pyarrow.csv as pacsv
 
 from bastide.cohorts import (
     Cohort,
@@ -35,6 +31,13 @@ from bastide.studies.characterisation import characterise
 from bastide.studies.comparative import compare
 from bastide.studies.counts import cohort_counts
 from bastide.studies.errors import StudyError
+from bastide.studies.files import (
+    REPORT,
+    EncryptedFiles,
+    OutputFiles,
+    PlainFiles,
+    RunFiles,
+)
 from bastide.studies.incidence import incidence
 from bastide.studies.report import render_report
 from bastide.studies.results import AnalysisOutput
@@ -52,9 +55,7 @@ from bastide.studies.utilisation import drug_utilisation
 
 if TYPE_CHECKING:
     from bastide.engines import Engine
-
-MANIFEST = "manifest.json"
-REPORT = "report.html"
+    from bastide.storage import ParquetEncryption
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class StudyRun:
     outputs: tuple[AnalysisOutput, ...]
     manifest: dict[str, Any]
 
-    @property
-    def report(self) -> Path:
-        return self.directory / REPORT
+    def files(self, encryption: ParquetEncryption | None = None) -> RunFiles:
+        """The outputs as written (``encryption``: the key the run was written under)."""
+        return RunFiles.open(self.directory, encryption)
 
     def output(self, name: str) -> AnalysisOutput:
         for o in self.outputs:
@@ -125,21 +126,6 @@ def run_analysis(
     return comparison.to_output(spec.name)
 
 
-def _prepare(directory: Path) -> Path:
-    directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise StudyError(f"{directory}: the output directory exists and is not empty")
-    (directory / "tables").mkdir(parents=True, exist_ok=True)
-    (directory / "figures").mkdir(parents=True, exist_ok=True)
-    (directory / "cohorts").mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _write(path: Path, data: bytes) -> str:
-    path.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
-
-
 def run_study(
     study: Study,
     engine: Engine,
@@ -147,12 +133,16 @@ def run_study(
     *,
     source: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    encryption: ParquetEncryption | None = None,
 ) -> StudyRun:
     """Run ``study`` on the OMOP tables registered in ``engine`` and write its outputs to
-    ``directory`` (created; refused when it holds anything). ``source`` describes the
-    data (project, snapshot…) in the manifest and the report."""
+    ``directory`` (created; refused when it holds anything): plain files, or encrypted
+    under ``encryption`` (a project's key, see `bastide.studies.files`). ``source``
+    describes the data (project, snapshot…) in the manifest and the report."""
     say = progress or (lambda _message: None)
-    directory = _prepare(directory)
+    sink: OutputFiles = (
+        PlainFiles(directory) if encryption is None else EncryptedFiles(directory, encryption)
+    )
     started = datetime.now(UTC)
     cohorts: dict[str, Cohort] = {}
     for definition in study.cohorts:
@@ -162,30 +152,22 @@ def run_study(
     for spec in study.analyses:
         say(f"{analysis_type(spec)} {spec.name}")
         output = run_analysis(engine, spec, cohorts)
-        outputs.append(
-            AnalysisOutput(
-                output.name,
-                output.kind,
-                output.title,
-                output.tables,
-                output.figures,
-                output.notes,
-                {k: v for k, v in _spec_parameters(spec).items()},
-            )
-        )
+        outputs.append(replace(output, parameters=_spec_parameters(spec)))
+    names = [t.name for o in outputs for t in (*o.tables, *o.figures)]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise StudyError(f"study {study.name!r}: two outputs named {', '.join(clashes)}")
+    say("writing outputs")
     files: list[dict[str, Any]] = []
     for output in outputs:
         for table in output.tables:
-            path = directory / "tables" / f"{table.name}.csv"
-            sink = _csv_bytes(table.table)
             files.append(
                 {
                     "kind": "table",
                     "name": table.name,
                     "analysis": output.name,
                     "title": table.title,
-                    "file": path.relative_to(directory).as_posix(),
-                    "sha256": _write(path, sink),
+                    **sink.table(table.name, table.table),
                     "rows": table.table.num_rows,
                     "columns": table.table.column_names,
                     "count_columns": list(table.count_columns),
@@ -201,21 +183,29 @@ def run_study(
                 }
             )
         for figure in output.figures:
-            path = directory / "figures" / f"{figure.name}.png"
             files.append(
                 {
                     "kind": "figure",
                     "name": figure.name,
                     "analysis": output.name,
                     "title": figure.title,
-                    "file": path.relative_to(directory).as_posix(),
-                    "sha256": _write(path, figure.png),
+                    **sink.file(f"figures/{figure.name}.png", "image/png", figure.png),
                     "tables": list(figure.tables),
                 }
             )
+    definitions = []
     for name, cohort in cohorts.items():
         text = json.dumps(definition_to_dict(cohort.definition), indent=2, ensure_ascii=False)
-        _write(directory / "cohorts" / f"{name}.json", text.encode("utf-8"))
+        stored = sink.file(f"cohorts/{name}.json", "application/json", text.encode("utf-8"))
+        definitions.append(
+            {
+                "name": name,
+                "version": cohort.definition.version,
+                "digest": cohort.definition.digest,
+                "warnings": list(cohort.warnings),
+                **stored,
+            }
+        )
     run_at = started.strftime("%Y-%m-%d %H:%M UTC")
     source_text = ", ".join(f"{k} {v}" for k, v in (source or {}).items())
     report = render_report(study, cohorts, outputs, run_at=run_at, source=source_text)
@@ -224,8 +214,7 @@ def run_study(
             "kind": "report",
             "name": "report",
             "title": study.title or study.name,
-            "file": REPORT,
-            "sha256": _write(directory / REPORT, report.encode("utf-8")),
+            **sink.file(REPORT, "text/html", report.encode("utf-8")),
             "tables": [f["name"] for f in files if f["kind"] == "table"],
         }
     )
@@ -237,26 +226,14 @@ def run_study(
         "study_file": study.source,
         "source": dict(source or {}),
         "engine": getattr(engine, "name", "?"),
+        "encrypted": encryption is not None,
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cohorts": [
-            {
-                "name": name,
-                "version": c.definition.version,
-                "digest": c.definition.digest,
-                "persons": c.persons,
-                "periods": c.table.num_rows,
-                "warnings": list(c.warnings),
-                "file": f"cohorts/{name}.json",
-            }
-            for name, c in cohorts.items()
-        ],
+        "cohorts": definitions,
         "outputs": files,
     }
-    tmp = directory / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, directory / MANIFEST)
-    return StudyRun(study, directory, cohorts, tuple(outputs), manifest)
+    sink.finish(manifest)
+    return StudyRun(study, sink.directory, cohorts, tuple(outputs), manifest)
 
 
 PERSON_COLUMNS = (
@@ -309,11 +286,3 @@ def _spec_parameters(spec: AnalysisSpec) -> dict[str, object]:
     values = asdict(spec)
     values.pop("name")
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
-
-
-def _csv_bytes(table: Any) -> bytes:
-    import pyarrow as pa
-
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink)
-    return sink.getvalue().to_pybytes()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from bastide.studies.errors import StudyError
+from bastide.studies.files import RunFiles
 from bastide.studies.runner import StudyRun, required_columns, run_study
 from bastide.studies.study import Study
 
@@ -117,6 +118,8 @@ def run_in_workspace(
     from bastide.audit import Outcome
     from bastide.governance.terms import Action
     from bastide.projects.extract import open_extract, read_manifest
+    from bastide.projects.layout import key_scope
+    from bastide.storage import encryption_for
     from bastide.storage.spill import spill_directory
     from bastide.workspace import Sandbox, Workspace
 
@@ -148,6 +151,7 @@ def run_in_workspace(
                     directory,
                     source={"project": project, "snapshot": manifest.snapshot},
                     progress=progress,
+                    encryption=encryption_for(hub, key_scope(project)),
                 )
             finally:
                 box.close()
@@ -179,6 +183,29 @@ def run_in_workspace(
         return run
 
 
+def open_run(hub: Hub, project: str, user: str, directory: Path) -> RunFiles:
+    """A study run of ``project``'s area, read (decrypted) by one of its members."""
+    from bastide.projects.layout import key_scope
+    from bastide.storage import encryption_for
+    from bastide.workspace import Workspace
+
+    area = studies_dir(hub, project).resolve()
+    directory = Path(directory).resolve()
+    if not directory.is_relative_to(area):
+        raise StudyError(f"{directory} is not a study run of project {project!r}")
+    with Workspace(hub, project, user) as ws:
+        ws.tables()  # a member of the active project, or refused (and audited)
+        return RunFiles.open(directory, encryption_for(hub, key_scope(project)))
+
+
+def list_runs(hub: Hub, project: str) -> list[Path]:
+    """The study runs kept in a project's area, oldest first."""
+    area = studies_dir(hub, project)
+    if not area.is_dir():
+        return []
+    return sorted(p.parent for p in area.glob("*/*/manifest.json"))
+
+
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
@@ -187,3 +214,53 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def request_release(
+    hub: Hub,
+    project: str,
+    user: str,
+    directory: Path,
+    output: str,
+    justification: str,
+    *,
+    exception: str = "",
+    profile: str | None = None,
+) -> Any:
+    """Ask for one table of a study run to be released, with the roles of its columns
+    taken from the run's manifest; the disclosure checks run at once
+    (`bastide.release.Releases.request`). Returns the release's view."""
+    from bastide.disclosure import Output
+    from bastide.governance import Governance
+    from bastide.release import Releases
+
+    files = open_run(hub, project, user, directory)
+    entry = next((o for o in files.entries("table") if o["name"] == output), None)
+    if entry is None:
+        names = ", ".join(o["name"] for o in files.entries("table"))
+        raise StudyError(f"the run has no table {output!r} (tables: {names})")
+    roles = entry["disclosure"]
+    if roles["kind"] == "summary":
+        raise StudyError(
+            f"{output!r} holds estimates, not counts: the checks cannot assess it; "
+            "release the tables it is computed from"
+        )
+    table = files.table(output)
+    disclosure = Output.of(
+        output,
+        table,
+        roles["kind"],
+        dims=roles["dims"],
+        counts=roles["counts"],
+        time=roles["time"] or "time",
+        population=roles["population"],
+    )
+    with Governance(hub) as gov:
+        return Releases(gov).request(
+            gov.identity(user),
+            project,
+            disclosure,
+            justification,
+            exception=exception,
+            profile=profile,
+        )
