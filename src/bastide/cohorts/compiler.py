@@ -47,7 +47,7 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def lit(value: object) -> exp.Expression:
+def lit(value: object) -> exp.Expr:
     """A literal node: the only way a value of a definition enters a query."""
     if value is None:
         return exp.null()
@@ -69,32 +69,32 @@ def table(name: str, alias: str | None = None) -> exp.Table:
     return t.as_(alias) if alias else t  # type: ignore[return-value]
 
 
-def days_between(start: exp.Expression, end: exp.Expression) -> exp.Expression:
+def days_between(start: exp.Expr, end: exp.Expr) -> exp.Expr:
     """Days from ``start`` to ``end`` (negative when ``end`` comes first)."""
     return exp.DateDiff(this=end, expression=start, unit=exp.var("DAY"))
 
 
-def add_days(day: exp.Expression, days: exp.Expression | int) -> exp.Expression:
+def add_days(day: exp.Expr, days: exp.Expr | int) -> exp.Expr:
     n = lit(days) if isinstance(days, int) else days
     return exp.cast(
         exp.DateAdd(this=day, expression=n, unit=exp.var("DAY")), exp.DataType.Type.DATE
     )
 
 
-def earliest(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+def earliest(a: exp.Expr, b: exp.Expr) -> exp.Expr:
     """The earlier of two dates, ignoring a NULL ``b``."""
     return exp.Case(ifs=[exp.If(this=exp.or_(b.is_(exp.null()), a <= b), true=a)], default=b)
 
 
-def case(condition: exp.Expression, then: exp.Expression, default: exp.Expression) -> exp.Case:
+def case(condition: exp.Expr, then: exp.Expr, default: exp.Expr) -> exp.Case:
     return exp.Case(ifs=[exp.If(this=condition, true=then)], default=default)
 
 
-def all_of(*conditions: exp.Expression) -> exp.Expression:
+def all_of(*conditions: exp.Expr) -> exp.Expr:
     return exp.and_(*conditions) if conditions else exp.true()
 
 
-def age_at(day: exp.Expression, person: str = "p") -> exp.Expression:
+def age_at(day: exp.Expr, person: str = "p") -> exp.Expr:
     """Completed years at ``day`` of the person row aliased ``person`` (birth month and
     day default to 1, as in the reference interpreter)."""
     birthday = exp.Add(
@@ -114,9 +114,9 @@ def age_at(day: exp.Expression, person: str = "p") -> exp.Expression:
 
 
 def window_rows(
-    func: exp.Expression,
-    partition: list[exp.Expression],
-    order: list[exp.Expression],
+    func: exp.Expr,
+    partition: list[exp.Expr],
+    order: list[exp.Expr],
     *,
     until_previous: bool,
 ) -> exp.Window:
@@ -143,7 +143,7 @@ def merge_periods(
     pad: int,
     prefix: str,
     count_as: str | None = None,
-) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
+) -> tuple[list[tuple[str, exp.Expr]], exp.Select]:
     """CTEs merging the periods of ``source`` (gaps and islands): a period opens a new
     group when it starts more than ``pad`` days after the latest end before it; each
     group becomes (person, MIN(start), MAX(end)). The same rule as
@@ -191,18 +191,18 @@ def merge_periods(
 @dataclass(frozen=True)
 class CompiledCohort:
     definition: CohortDefinition
-    cohort: exp.Query  # person_id, cohort_start_date, cohort_end_date
-    attrition: exp.Query  # one row: persons_<step>, entries_<step> for every step
+    cohort: exp.Select  # person_id, cohort_start_date, cohort_end_date
+    attrition: exp.Select  # one row: persons_<step>, entries_<step> for every step
     steps: tuple[str, ...]  # the label of each attrition step
     tables: frozenset[str]  # the OMOP tables the queries read
-    codes: exp.Query | None  # (vocabulary_id, concept_code) of the definition's codes found
+    codes: exp.Select | None  # (vocabulary_id, concept_code) of the definition's codes found
 
 
 def compile_cohort(definition: CohortDefinition) -> CompiledCohort:
     return _Compiler(definition).compile()
 
 
-def exposure_eras(definition: CohortDefinition, concept_set: str, gap_days: int) -> exp.Query:
+def exposure_eras(definition: CohortDefinition, concept_set: str, gap_days: int) -> exp.Select:
     """person_id, era_start, era_end, exposures: the drug exposures of one of the
     definition's concept sets joined into eras across gaps of at most ``gap_days`` days
     (the eras of an ``exposure_end`` exit)."""
@@ -214,11 +214,11 @@ def exposure_eras(definition: CohortDefinition, concept_set: str, gap_days: int)
 class _Compiler:
     def __init__(self, definition: CohortDefinition) -> None:
         self.d = definition
-        self.ctes: list[tuple[str, exp.Query]] = []
+        self.ctes: list[tuple[str, exp.Expr]] = []
         self.set_ctes: dict[str, str] = {}
         self.tables: set[str] = set()
 
-    def cte(self, name: str, query: exp.Query) -> str:
+    def cte(self, name: str, query: exp.Expr) -> str:
         self.ctes.append((name, query))
         return name
 
@@ -227,7 +227,7 @@ class _Compiler:
         parts: list[exp.Query] = []
         coded = [c for c in items if c.concept_id is None]
 
-        def code_match(concepts: list[Concept]) -> exp.Expression:
+        def code_match(concepts: list[Concept]) -> exp.Expr:
             return exp.or_(
                 *(
                     exp.and_(
@@ -306,13 +306,13 @@ class _Compiler:
         dom = DOMAINS[ev.domain]
         self.tables.add(dom.table)
         start = col(dom.start, "e")
-        columns: list[exp.Expression] = [
+        columns: list[exp.Expr] = [
             col("person_id", "e").as_("person_id"),
             start.as_("event_date"),
         ]
         if with_end:
             columns.append(self.exposure_end(ev).as_("event_end"))
-        conditions: list[exp.Expression] = [
+        conditions: list[exp.Expr] = [
             col("person_id", "e").is_(exp.null()).not_(),
             start.copy().is_(exp.null()).not_(),
         ]
@@ -341,7 +341,7 @@ class _Compiler:
         return exp.select(*columns).from_(table(dom.table, "e")).where(all_of(*conditions))
 
     @staticmethod
-    def exposure_end(ev: Events) -> exp.Expression:
+    def exposure_end(ev: Events) -> exp.Expr:
         """As `bastide.cohorts.interpreter.exposure_end`."""
         dom = DOMAINS[ev.domain]
         assert dom.end is not None and dom.days_supply is not None
@@ -358,7 +358,7 @@ class _Compiler:
     # -- steps --------------------------------------------------------------------------------
     def entries(self) -> None:
         selects = [self.events(ev) for ev in self.d.entry.events]
-        union: exp.Query = selects[0]
+        union: exp.Expr = selects[0]
         for s in selects[1:]:
             union = exp.union(union, s, distinct=False)
         self.cte("entry_events", union)
@@ -428,7 +428,7 @@ class _Compiler:
         self.cte("entry_op", entry_op)
 
     def per_entry(
-        self, name: str, events: exp.Select, value: exp.Expression, conditions: list[exp.Expression]
+        self, name: str, events: exp.Select, value: exp.Expr, conditions: list[exp.Expr]
     ) -> str:
         """A CTE of one value per entry, aggregated over the events joined to it."""
         query = (
@@ -442,11 +442,11 @@ class _Compiler:
         )
         return self.cte(name, query)
 
-    def criterion_flag(self, i: int, c: Criterion, joins: list[tuple[str, str]]) -> exp.Expression:
+    def criterion_flag(self, i: int, c: Criterion, joins: list[tuple[str, str]]) -> exp.Expr:
         index = col("index_date", "x")
         if isinstance(c, EventCriterion):
             offset = days_between(index.copy(), col("event_date", "e"))
-            conditions: list[exp.Expression] = []
+            conditions: list[exp.Expr] = []
             if c.window.start is not None:
                 conditions.append(offset >= lit(c.window.start))
             if c.window.end is not None:
@@ -461,7 +461,7 @@ class _Compiler:
             joins.append((name, alias))
             n = exp.func("COALESCE", col("n", alias), lit(0))
             assert c.count.at_least is not None
-            tests = [n >= lit(c.count.at_least)]
+            tests: list[exp.Expr] = [n >= lit(c.count.at_least)]
             if c.count.at_most is not None:
                 tests.append(n.copy() <= lit(c.count.at_most))
             return all_of(*tests)
@@ -485,10 +485,10 @@ class _Compiler:
             tests.append(index.copy() <= lit(c.end))
         return all_of(*tests)
 
-    def exit_date(self, joins: list[tuple[str, str]]) -> exp.Expression:
+    def exit_date(self, joins: list[tuple[str, str]]) -> exp.Expr:
         index = col("index_date", "x")
         rule = self.d.exit.rule
-        end: exp.Expression
+        end: exp.Expr
         if isinstance(rule, FixedExit):
             end = add_days(index, rule.days)
         elif isinstance(rule, ExposureEndExit):
@@ -567,7 +567,7 @@ class _Compiler:
         self.entries()
         index = col("index_date", "x")
         obs = self.d.observation
-        flags: list[exp.Expression] = [
+        flags: list[exp.Expr] = [
             all_of(
                 col("op_start", "x").is_(exp.null()).not_(),
                 days_between(col("op_start", "x"), index.copy()) >= lit(obs.prior_days),
@@ -621,7 +621,7 @@ class _Compiler:
         for name, q in ctes:
             self.cte(name, q)
         cohort = merged.order_by(col("person_id"), col("cohort_start_date"))
-        counts: list[exp.Expression] = [
+        counts: list[exp.Expr] = [
             exp.Count(this=exp.Distinct(expressions=[col("person_id")])).as_("persons_0"),
             exp.Count(this=exp.Star()).as_("entries_0"),
         ]
@@ -647,13 +647,13 @@ class _Compiler:
             codes=self.codes_query(),
         )
 
-    def with_ctes(self, query: exp.Select) -> exp.Query:
+    def with_ctes(self, query: exp.Select) -> exp.Select:
         out = query
         for name, cte in self.ctes:
             out = out.with_(name, as_=cte.copy())
         return out
 
-    def codes_query(self) -> exp.Query | None:
+    def codes_query(self) -> exp.Select | None:
         coded = {
             (c.vocabulary, c.code)
             for cs in self.d.concept_sets

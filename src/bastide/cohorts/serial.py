@@ -27,6 +27,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 
 from bastide.cohorts.errors import CohortDefinitionError
@@ -53,6 +54,7 @@ from bastide.cohorts.model import (
 )
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 EXIT_RULES = ("fixed", "observation_end", "exposure_end")
 CRITERION_KINDS = ("events", "age", "sex", "index_date")
@@ -62,7 +64,8 @@ CRITERION_KINDS = ("events", "age", "sex", "index_date")
 
 
 def _type_name(value: object) -> str:
-    return {dict: "a mapping", list: "a list", str: "text"}.get(type(value), repr(value))
+    names: dict[type, str] = {dict: "a mapping", list: "a list", str: "text"}
+    return names.get(type(value), repr(value))
 
 
 class _Field:
@@ -148,7 +151,7 @@ class _Mapping:
     def __getitem__(self, key: str) -> _Field:
         return _Field(self.value[key], f"{self.path}.{key}" if self.path else key)
 
-    def get(self, key: str, read: Callable[[_Field], T], default: T) -> T:
+    def get(self, key: str, read: Callable[[_Field], T], default: D) -> T | D:
         if key not in self.value or self.value[key] is None:
             return default
         return read(self[key])
@@ -194,7 +197,7 @@ def _concept_sets(f: _Field) -> tuple[ConceptSet, ...]:
     for name in f.value:
         item = _Field(f.value[name], f"{f.path}.{name}")
         concepts = tuple(_concept(c) for c in item.items())
-        sets.append(item.build(lambda n=name, cs=concepts: ConceptSet(str(n), cs)))
+        sets.append(item.build(partial(ConceptSet, str(name), concepts)))
     return tuple(sets)
 
 

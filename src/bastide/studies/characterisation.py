@@ -154,10 +154,10 @@ def characterise(
         add("sex", TOTAL, n)
         for section, _ in BASELINE_DOMAINS:
             found = {r["concept_id"]: r for r in c["concepts"][section]}
-            names = _concept_labels(per_cohort, section)
+            concept_labels = _concept_labels(per_cohort, section)
             for concept_id in chosen[section]:
                 count = found[concept_id]["n"] if concept_id in found else 0
-                add(section, names[concept_id], count, concept_id)
+                add(section, concept_labels[concept_id], count, concept_id)
         known = [e["age"] for e in entries if e["age"] is not None]
         ages.append(
             {

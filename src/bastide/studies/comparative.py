@@ -313,7 +313,7 @@ def _cox(
     subjects: list[Subject], adjust: Sequence[str], notes: list[str]
 ) -> tuple[CoxTerm | None, CoxTerm | None, list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
-    models = [("crude", ())]
+    models: list[tuple[str, tuple[str, ...]]] = [("crude", ())]
     if adjust:
         models.append(("adjusted for " + " and ".join(adjust), tuple(adjust)))
     found: list[CoxTerm | None] = []

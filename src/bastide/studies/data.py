@@ -44,14 +44,14 @@ def registered(engine: Engine, cohorts: Sequence[Cohort]) -> Iterator[list[str]]
             engine.unregister(name)
 
 
-def run(engine: Engine, query: exp.Query, what: str) -> pa.Table:
+def run(engine: Engine, query: exp.Select, what: str) -> pa.Table:
     try:
         return engine.query(query)
     except QueryError as exc:
         raise StudyError(f"{what}: {exc}") from None
 
 
-def _entry_keys(left: str, right: str) -> exp.Expression:
+def _entry_keys(left: str, right: str) -> exp.Expr:
     return all_of(
         col("person_id", left).eq(col("person_id", right)),
         col("cohort_start_date", left).eq(col("cohort_start_date", right)),

@@ -153,7 +153,9 @@ def run_study(
         say(f"{analysis_type(spec)} {spec.name}")
         output = run_analysis(engine, spec, cohorts)
         outputs.append(replace(output, parameters=_spec_parameters(spec)))
-    names = [t.name for o in outputs for t in (*o.tables, *o.figures)]
+    names = [t.name for o in outputs for t in o.tables] + [
+        f.name for o in outputs for f in o.figures
+    ]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise StudyError(f"study {study.name!r}: two outputs named {', '.join(clashes)}")

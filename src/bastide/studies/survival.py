@@ -89,7 +89,7 @@ class CoxTerm:
     p: float
 
 
-def cox_model(rows: list[dict[str, float]], covariates: Sequence[str]) -> list[CoxTerm]:
+def cox_model(rows: list[dict[str, Any]], covariates: Sequence[str]) -> list[CoxTerm]:
     """A Cox proportional-hazards model (Efron ties) of ``duration`` and ``event`` on
     ``covariates``; hazard ratios with Wald 95% intervals."""
     import pandas as pd

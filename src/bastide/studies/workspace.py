@@ -86,6 +86,9 @@ class SandboxEngine:
     def execute(self, sql: str | exp.Expression, params: dict[str, Any] | None = None) -> None:
         raise StudyError("studies only read in the workspace")
 
+    def encrypt_spill(self, directory: Path) -> None:
+        """The sandbox already spills only encrypted blocks, into its own directory."""
+
     def restrict(self) -> None:
         """Already locked down by the sandbox."""
 
