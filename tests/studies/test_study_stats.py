@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
+from bastide.studies import StudyError
 from bastide.studies.stats import (
     age_band,
     age_band_labels,
@@ -85,7 +86,7 @@ def test_age_bands() -> None:
         "65+",
     ]
     assert age_band(None, (0, 18)) == "unknown"
-    with pytest.raises(ValueError):
+    with pytest.raises(StudyError, match="must start at 0 and increase"):
         age_band_labels((5, 18))
 
 

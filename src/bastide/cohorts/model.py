@@ -242,7 +242,7 @@ class Count:
 
     def __str__(self) -> str:
         if self.at_most == 0:
-            return "none"
+            return "no"
         if self.at_most is None:
             return f"at least {self.at_least}"
         if self.at_most == self.at_least:

@@ -176,7 +176,11 @@ def render_report(
                 "kind": a.kind,
                 "title": a.title,
                 "notes": a.notes,
-                "parameters": sorted((k, v) for k, v in a.parameters.items()),
+                "parameters": sorted(
+                    (k, ", ".join(map(str, v)) if isinstance(v, list) else v)
+                    for k, v in a.parameters.items()
+                    if v is not None
+                ),
                 "figures": [
                     {"title": f.title, "data": base64.b64encode(f.png).decode("ascii")}
                     for f in a.figures

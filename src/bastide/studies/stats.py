@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from scipy.stats import beta, chi2
 
+from bastide.studies.errors import StudyError
+
 DAYS_PER_YEAR = 365.25
 DEFAULT_AGE_BANDS = (0, 18, 40, 50, 60, 70, 80)
 
@@ -76,7 +78,7 @@ def age_band_labels(breaks: Sequence[int]) -> list[str]:
 
 def validate_age_bands(breaks: Sequence[int]) -> None:
     if not breaks or breaks[0] != 0 or any(b >= c for b, c in itertools.pairwise(breaks)):
-        raise ValueError("age bands must start at 0 and increase")
+        raise StudyError(f"age bands {list(breaks)} must start at 0 and increase")
 
 
 def age_band(age: int | None, breaks: Sequence[int]) -> str:

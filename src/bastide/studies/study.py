@@ -261,7 +261,7 @@ def _bands(value: Any, path: str) -> tuple[int, ...]:
     bands = _ints(value, path)
     try:
         validate_age_bands(bands)
-    except ValueError as exc:
+    except StudyError as exc:
         raise _fail(path, str(exc)) from None
     return bands
 
