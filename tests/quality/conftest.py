@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 
 import pyarrow as pa
 import pytest
-from omop_samples import EUNOMIA_TABLES, TODAY, Check, read_omop_csv
+from omop_samples import EUNOMIA_TABLES, TODAY, Check
 
+from bastide.cdm.omop_csv import read_omop_csv
 from bastide.engines import Engine, open_engine
 from bastide.quality import QualityReport, Settings, run_checks
 from bastide.reference import shared_data_path

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from bastide.cdm.spec import arrow_schema, conform, table_spec
+from bastide.cdm.spec import arrow_schema, conform
 from bastide.quality import QualityReport
 
 TODAY = date(2024, 6, 1)
@@ -117,32 +114,6 @@ def to_tables(rows: Mapping[str, list[dict[str, object]]]) -> dict[str, pa.Table
 
 # A runner: register tables in a session and check them (the `check` fixture).
 Check = Callable[..., QualityReport]
-
-
-def read_omop_csv(path: Path) -> pa.Table:
-    """One eunomia CSV as an OMOP-typed Arrow table. Dates may carry a midnight time."""
-    name = path.stem.lower()
-    spec = table_spec(name)
-    with path.open(encoding="utf-8") as fh:
-        header = [h.strip().lower() for h in fh.readline().split(",")]
-    types = {
-        h: pa.timestamp("s") if spec.field(h).datatype == "date" else spec.field(h).arrow_type
-        for h in header
-    }
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
-        ),
-    )
-    columns = {
-        c: pc.cast(table[c], pa.date32(), safe=False)
-        if spec.field(c).datatype == "date"
-        else table[c]
-        for c in table.column_names
-    }
-    return conform(pa.table(columns), name, strict=False)
 
 
 EUNOMIA_TABLES = (
