@@ -43,6 +43,9 @@ class DuckDBEngine:
             "memory_limit": memory_limit,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
+            # Results are never relied on for their order (every query that needs one says
+            # ORDER BY); not preserving it lets large materialisations stream and spill less.
+            "preserve_insertion_order": False,
         }
         if temp_directory is not None:
             config["temp_directory"] = temp_directory
