@@ -21,7 +21,7 @@ ENV_PREFIX = "BASTIDE_"
 DEFAULTS: dict[str, dict[str, Any]] = {
     "hub": {"name": "bastide"},
     "storage": {"backend": "local"},
-    "engine": {"name": "duckdb", "threads": 2, "memory_limit": "4GB"},
+    "engine": {"name": "duckdb", "threads": 2, "memory_limit": "4GB", "spark_master": ""},
     "keys": {"provider": "keyfile", "keyfile": "keys/master.key"},
     "metadata": {"url": "sqlite:///{hub}/metadata.db"},
     "ingest": {"batch_rows": 500_000, "workers": 2},
@@ -39,10 +39,15 @@ name = "bastide"
 backend = "local"
 
 [engine]
-# "duckdb" (embedded, default) or "spark" (scale-out).
+# "duckdb" (embedded, default) or "spark" (scale-out; see docs/engines.md for when).
+# `bastide --engine spark …` chooses it for one command.
 name = "duckdb"
 threads = 2
+# DuckDB's memory limit; for Spark in local mode, the JVM heap.
 memory_limit = "4GB"
+# Spark only: empty for local mode on this machine (`threads` cores), or a cluster URL
+# (spark://host:7077, yarn, k8s://…) or a Spark Connect URL (sc://host:15002).
+spark_master = ""
 
 [keys]
 # "keyfile" (embedded default) or "pkcs11" (an HSM). A key file must be readable by its

@@ -14,9 +14,8 @@ from bastide.cohorts import CohortDefinition, build_cohort, compile_cohort, inte
 from bastide.cohorts import text_tables as tt
 from bastide.engines import Engine, open_engine
 
-# Every engine runs every spec test. Spark joins with pytest.param("spark",
-# marks=pytest.mark.spark) once its engine is in bastide.engines.
-ENGINES = ["duckdb"]
+# Every engine runs every spec test.
+from engine_choice import ENGINES
 
 Expected = set[tuple[int, str, str]]
 

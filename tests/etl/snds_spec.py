@@ -213,9 +213,13 @@ def run_on(engine: Engine, tables: Mapping[str, str]) -> Omop:
     return omop
 
 
+# The engine the cases run on: every case runs on each engine (tests/etl/conftest.py).
+ENGINE = {"name": "duckdb"}
+
+
 def run_snds(**tables: str) -> Omop:
-    """Run the SNDS ETL over the tables written in a case, on a fresh engine."""
-    engine = open_engine(threads=1)
+    """Run the SNDS ETL over the tables written in a case, on a fresh engine session."""
+    engine = open_engine(ENGINE["name"], threads=1)
     try:
         return run_on(engine, tables)
     finally:

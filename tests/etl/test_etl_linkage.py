@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from snds_spec import Omop, concept, parse_rows, run_snds, vocabulary_code_map
+from snds_spec import ENGINE, Omop, concept, parse_rows, run_snds, vocabulary_code_map
 
 from bastide.cdm.spec import table_spec
 from bastide.engines import Engine, open_engine
@@ -87,7 +87,7 @@ class Hospital:
     ) -> None:
         self.national = national
         self.source = source
-        self.engine: Engine = open_engine(threads=1)
+        self.engine: Engine = open_engine(ENGINE["name"], threads=1)
         self.staged = {name: hospital_table(name, text) for name, text in tables.items()}
         for name in ("person", "visit_occurrence"):
             self.staged.setdefault(name, staged_schema(omop_source_schema(name)).empty_table())

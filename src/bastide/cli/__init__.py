@@ -6,8 +6,8 @@ from __future__ import annotations
 from bastide.cli.app import app, run
 
 # Sub-command modules register themselves on import.
-from bastide.cli import hub_cmd  # noqa: E402,F401  isort: skip
-from bastide.cli import synth_cmd  # noqa: E402,F401  isort: skip
+from bastide.cli import hub_cmd  # noqa: F401  isort: skip
+from bastide.cli import synth_cmd  # noqa: F401  isort: skip
 from bastide.cli import check_cmd, demo_cmd, ingest_cmd  # noqa: F401  isort: skip
 from bastide.cli import sql_cmd, storage_cmd  # noqa: F401  isort: skip
 from bastide.cli import keys_cmd  # noqa: F401  isort: skip

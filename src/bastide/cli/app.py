@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -65,5 +66,22 @@ def run() -> None:
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Compute engine for this command: duckdb or spark "
+            "(default: engine.name in bastide.toml).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """bastide — a sovereign health data hub (SNDS + hospital extracts -> encrypted OMOP CDM)."""
+    if engine is not None:
+        from bastide.engines import ENGINES
+
+        if engine not in ENGINES:
+            raise typer.BadParameter(f"{engine!r}: expected one of {', '.join(ENGINES)}")
+        # The same override as the environment variable: it wins over bastide.toml.
+        os.environ["BASTIDE_ENGINE__NAME"] = engine

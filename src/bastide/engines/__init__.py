@@ -2,6 +2,13 @@
 queries in bastide's canonical dialect (DuckDB's, parsed by sqlglot) or as sqlglot
 expression trees, and an engine transpiles them to its own."""
 
-from bastide.engines.base import CANONICAL_DIALECT, Engine, QueryError, open_engine
+from bastide.engines.base import (
+    CANONICAL_DIALECT,
+    ENGINES,
+    Engine,
+    ParquetSource,
+    QueryError,
+    open_engine,
+)
 
-__all__ = ["CANONICAL_DIALECT", "Engine", "QueryError", "open_engine"]
+__all__ = ["CANONICAL_DIALECT", "ENGINES", "Engine", "ParquetSource", "QueryError", "open_engine"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +23,21 @@ class QueryError(BastideError):
     """A query the engine refused or could not run, with the engine's reason."""
 
 
+@dataclass(frozen=True)
+class ParquetSource:
+    """Parquet files written by bastide, as an engine may open them.
+
+    An engine that reads through Arrow takes ``dataset()`` (pyarrow decrypts); one that
+    reads files itself (Spark) takes ``paths`` and, for encrypted files, ``data_keys()``:
+    the unwrapped data key of each scope the files belong to (never the master key).
+    """
+
+    paths: Sequence[Path]
+    schema: pa.Schema
+    dataset: Callable[[], ds.Dataset]
+    data_keys: Callable[[], Mapping[str, bytes]] | None = None
+
+
 class Engine(Protocol):
     """One session of a compute engine over Arrow data.
 
@@ -33,6 +50,10 @@ class Engine(Protocol):
 
     def register(self, name: str, data: ds.Dataset | pa.Table | pa.RecordBatchReader) -> None:
         """Expose Arrow data as a read-only table called ``name``."""
+        ...
+
+    def register_parquet(self, name: str, source: ParquetSource) -> None:
+        """Expose bastide's (possibly encrypted) Parquet files as a table called ``name``."""
         ...
 
     def unregister(self, name: str) -> None: ...
@@ -63,10 +84,18 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def open_engine(name: str = "duckdb", **options: Any) -> Engine:
-    """An engine session by configuration name (``[engine] name``)."""
+    """An engine session by configuration name (``[engine] name``). Options an engine
+    does not use are ignored (``memory_limit`` means the JVM heap for Spark)."""
     if name == "duckdb":
         from bastide.engines.duckdb_engine import DuckDBEngine
 
         return DuckDBEngine(**options)
-    raise QueryError(f"unknown engine {name!r} (expected 'duckdb')")
+    if name == "spark":
+        from bastide.engines.spark_engine import SparkEngine
+
+        return SparkEngine(**options)
+    raise QueryError(f"unknown engine {name!r} (expected 'duckdb' or 'spark')")

@@ -11,7 +11,7 @@ import duckdb
 import sqlglot
 import sqlglot.expressions as exp
 
-from bastide.engines.base import CANONICAL_DIALECT, QueryError
+from bastide.engines.base import CANONICAL_DIALECT, ParquetSource, QueryError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -63,6 +63,9 @@ class DuckDBEngine:
     def register(self, name: str, data: ds.Dataset | pa.Table | pa.RecordBatchReader) -> None:
         self.con.register(name, data)
         self._registered.add(name)
+
+    def register_parquet(self, name: str, source: ParquetSource) -> None:
+        self.register(name, source.dataset())  # pyarrow decrypts, DuckDB scans lazily
 
     def unregister(self, name: str) -> None:
         if name in self._registered:

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from bastide.engines import Engine
 from bastide.sources import QUARANTINE_SCHEMA, SourceSchema
+from bastide.storage.encryption import HubEncryption
 from bastide.storage.parquet_io import ParquetEncryption, ParquetFileWriter, open_dataset
 
 YEAR_COLUMN = "PMSI_YEAR"
@@ -125,8 +126,12 @@ class Staging:
     def register(self, engine: Engine, expected: dict[str, pa.Schema] | None = None) -> None:
         """Register every staged table; tables in ``expected`` that no file brought are
         registered empty with their declared schema, so the ETL's SQL still runs."""
+        from bastide.storage.encryption import engine_source
+
+        scopes = [self.encryption.scope] if isinstance(self.encryption, HubEncryption) else []
         for name in self.tables:
-            engine.register(name, self.dataset(name))
+            source = engine_source(self._files[name], self._schemas[name], self.encryption, scopes)
+            engine.register_parquet(name, source)
         for name, schema in (expected or {}).items():
             if name not in self._files:
                 engine.register(name, schema.empty_table())

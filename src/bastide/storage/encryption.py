@@ -20,7 +20,7 @@ file of that scope unreadable for good.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,10 +32,14 @@ from bastide.keys import KeyError_, Keyring, describe_scope
 from bastide.keys.keyfile import gcm_unwrap, gcm_wrap
 from bastide.keys.store import scope_path
 from bastide.storage.errors import StorageError
+from bastide.storage.parquet_io import ParquetEncryption, open_dataset
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
+    from bastide.engines import ParquetSource
     from bastide.hub import Hub
 
 WAREHOUSE = "warehouse"
@@ -156,6 +160,32 @@ class HubEncryption:
             raise StorageError("refusing to destroy the whole warehouse's keys at once")
         self.keyring.destroy(self.scope, reason)
         self._factory.remove_cache_entries_for_all_tokens()
+
+
+def engine_source(
+    paths: Sequence[Path],
+    schema: pa.Schema,
+    encryption: ParquetEncryption | None,
+    scopes: Sequence[str],
+) -> ParquetSource:
+    """Files of ``scopes`` as an engine opens them: through pyarrow (``dataset``), or
+    directly given the unwrapped data keys of exactly those scopes (Spark)."""
+    from bastide.engines import ParquetSource
+
+    def dataset() -> ds.Dataset:
+        return open_dataset(paths, schema, encryption=encryption)
+
+    data_keys = None
+    if isinstance(encryption, HubEncryption):
+        hub_encryption = encryption
+
+        def data_keys() -> dict[str, bytes]:
+            for scope in scopes:
+                if not hub_encryption.may_read(scope):
+                    raise StorageError(f"scope {scope!r} is not within {hub_encryption.readable!r}")
+            return {scope: hub_encryption.keyring.data_key(scope) for scope in scopes}
+
+    return ParquetSource(list(paths), schema, dataset, data_keys)
 
 
 def scope_path_check(scope: str) -> None:

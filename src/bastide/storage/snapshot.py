@@ -157,9 +157,14 @@ class Snapshot:
 
     def register(self, engine: Engine, tables: list[str] | None = None) -> list[str]:
         """Expose every table (or the named ones) on ``engine`` under its own name."""
+        from bastide.storage.encryption import engine_source
+
         names = self.tables() if tables is None else tables
         for name in names:
-            engine.register(name, self.dataset(name))
+            source = engine_source(
+                self.paths(name), self.schema(name), self._encryption, self.key_scopes(name)
+            )
+            engine.register_parquet(name, source)
         return names
 
     def verify(self) -> VerifyResult:

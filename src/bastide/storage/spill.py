@@ -1,11 +1,12 @@
-"""Engine spill files: where DuckDB writes decrypted rows when a query outgrows memory.
+"""Engine spill files: where an engine writes decrypted rows when a query outgrows memory.
 
 A hub's engine session spills into its own directory under ``<hub>/tmp/engine/`` and, with
 DuckDB's ``temp_file_encryption``, every spill block is AES-GCM encrypted under a random
 key that lives only in the process's memory (a spill file is useless once the process has
 ended). DuckDB writes encrypted files only with OpenSSL, which its ``httpfs`` extension
 brings (the ``duckdb-extension-httpfs`` package, loaded from the wheel, never downloaded).
-Without it, a query that needs to spill fails instead of spilling in clear.
+Without it, a query that needs to spill fails instead of spilling in clear. Spark
+encrypts its shuffle, spill and cache files itself (``spark.io.encryption.enabled``).
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ def open_engine_for(hub: Hub) -> Engine:
 
     settings = hub.settings
     directory = spill_directory(hub)
+    name = settings.get("engine", "name")
+    options = {"master": settings.get("engine", "spark_master")} if name == "spark" else {}
     engine = open_engine(
-        settings.get("engine", "name"),
+        name,
         threads=settings.get("engine", "threads"),
         memory_limit=settings.get("engine", "memory_limit"),
         temp_directory=str(directory),
+        **options,
     )
     try:
         protect_spill(engine, directory)
