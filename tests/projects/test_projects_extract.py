@@ -427,3 +427,25 @@ def test_the_audit_log_holds_table_names_and_counts_only(world: World) -> None:
         },
     }
     assert read_manifest(world.hub, "audited").row_counts == done.details_dict["row_counts"]
+
+
+# -- the same extract on either engine ---------------------------------------------------
+@pytest.mark.spark
+def test_spark_extracts_exactly_what_duckdb_extracts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crit: dict[str, Any] = {"conditions": [E11], "age_min": 18, "age_max": 80}
+    open_project(world, "diabetes-care", world.people.rita, scope(STUDY, population=crit))
+    on_duckdb = extract_project(world.gov, world.people.olga, "diabetes-care")
+    expected = read(world, "diabetes-care")
+
+    monkeypatch.setenv("BASTIDE_ENGINE__NAME", "spark")
+    on_spark = extract_project(world.gov, world.people.olga, "diabetes-care")
+    got = read(world, "diabetes-care")
+
+    assert on_spark.persons == on_duckdb.persons > 5
+    assert on_spark.row_counts == on_duckdb.row_counts
+    for name, table in expected.items():
+        key = [(c, "ascending") for c in table.column_names]
+        assert got[name].schema == table.schema, name
+        assert got[name].sort_by(key).equals(table.sort_by(key)), name

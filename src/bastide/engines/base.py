@@ -23,6 +23,15 @@ class QueryError(BastideError):
     """A query the engine refused or could not run, with the engine's reason."""
 
 
+def syntax_error(exc: Exception) -> QueryError:
+    """A sqlglot parse error as one line: what, and where."""
+    errors = getattr(exc, "errors", None) or [{}]
+    first = errors[0]
+    where = f" (line {first['line']}, column {first['col']})" if "line" in first else ""
+    what = first.get("description") or str(exc).splitlines()[0]
+    return QueryError(f"SQL syntax error: {what}{where}")
+
+
 @dataclass(frozen=True)
 class ParquetSource:
     """Parquet files written by bastide, as an engine may open them.

@@ -11,7 +11,7 @@ import duckdb
 import sqlglot
 import sqlglot.expressions as exp
 
-from bastide.engines.base import CANONICAL_DIALECT, ParquetSource, QueryError
+from bastide.engines.base import CANONICAL_DIALECT, ParquetSource, QueryError, syntax_error
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -179,4 +179,4 @@ def parse(sql: str) -> exp.Expression:
     try:
         return sqlglot.parse_one(sql, read=CANONICAL_DIALECT)
     except sqlglot.errors.ParseError as exc:
-        raise QueryError(f"SQL syntax error: {exc}") from exc
+        raise syntax_error(exc) from exc

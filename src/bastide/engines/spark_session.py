@@ -17,14 +17,22 @@ Settings that make Spark compute what DuckDB computes:
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from bastide.engines.base import QueryError
+
+# pyspark logs every failed query, with its plan and literal values, to stderr: bastide
+# reports failures itself, in one line, and its logs never hold patient-level values.
+for _logger in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+    logging.getLogger(_logger).disabled = True
 
 _LOCK = threading.Lock()
 _ROOT: Any = None  # the SparkSession every engine session derives from
@@ -106,7 +114,9 @@ def root_session(
             for key, value in spark_settings(
                 threads=threads,
                 memory_limit=memory_limit,
-                local_dir=local_dir or Path(tempfile.gettempdir()),
+                # A directory of this process's own: Spark's files are easy to find and
+                # clean (a hub's engine sessions use the hub's tmp directory instead).
+                local_dir=local_dir or _own_directory(),
                 partitions=partitions or max(4, 2 * threads),
             ).items():
                 builder = builder.config(key, value)
@@ -119,6 +129,12 @@ def root_session(
             # print whole plans (with literal values) on stderr.
             _ROOT.sparkContext.setLogLevel("OFF")
         return _ROOT
+
+
+def _own_directory() -> Path:
+    directory = Path(tempfile.mkdtemp(prefix="bastide-spark-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
 
 
 def new_session(**launch: Any) -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlglot
 import sqlglot.expressions as exp
 
-from bastide.engines.base import CANONICAL_DIALECT, QueryError
+from bastide.engines.base import CANONICAL_DIALECT, QueryError, syntax_error
 
 SPARK = "spark"
 
@@ -56,7 +56,7 @@ def parse_canonical(sql: str | exp.Expression) -> exp.Expression:
     try:
         statements = [s for s in sqlglot.parse(sql, read=CANONICAL_DIALECT) if s is not None]
     except sqlglot.errors.ParseError as exc:
-        raise QueryError(f"SQL syntax error: {exc}") from exc
+        raise syntax_error(exc) from exc
     if len(statements) != 1:
         raise QueryError(f"expected one SQL statement, got {len(statements)}")
     return statements[0]
