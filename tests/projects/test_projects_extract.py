@@ -440,6 +440,8 @@ def test_spark_extracts_exactly_what_duckdb_extracts(
     expected = read(world, "diabetes-care")
 
     monkeypatch.setenv("BASTIDE_ENGINE__NAME", "spark")
+    monkeypatch.delitem(world.hub.__dict__, "settings", raising=False)  # read it again
+    assert world.hub.settings.get("engine", "name") == "spark"
     on_spark = extract_project(world.gov, world.people.olga, "diabetes-care")
     got = read(world, "diabetes-care")
 

@@ -83,6 +83,16 @@ def _birth_date() -> str:
     return f"COALESCE(CAST(p.birth_datetime AS DATE), make_date({year}, {month}, {day}))"
 
 
+def _completed_years(on: str, born: str) -> str:
+    """Age in completed years on day ``on`` (plain arithmetic: every engine has it)."""
+    day_of_year = "(EXTRACT(MONTH FROM {d}) * 100 + EXTRACT(DAY FROM {d}))"
+    before_birthday = f"{day_of_year.format(d=on)} < {day_of_year.format(d=born)}"
+    return (
+        f"(EXTRACT(YEAR FROM {on}) - EXTRACT(YEAR FROM {born}) "
+        f"- CASE WHEN {before_birthday} THEN 1 ELSE 0 END)"
+    )
+
+
 def population_statements(
     scope: Scope, reference: date, *, with_conditions: bool, with_ancestors: bool
 ) -> list[str]:
@@ -98,14 +108,15 @@ def population_statements(
         codes = ", ".join(str(GENDER[s]) for s in population.sex)
         where.append(f"p.gender_concept_id IN ({codes})")
     if population.age_min is not None or population.age_max is not None:
-        age = f"date_part('year', age({_date(reference)}, {_birth_date()}))"
+        age = _completed_years(_date(reference), _birth_date())
         if population.age_min is not None:
             where.append(f"{age} >= {population.age_min}")
         if population.age_max is not None:
             where.append(f"{age} <= {population.age_max}")
     if population.conditions:
         listed = ", ".join(str(c) for c in population.conditions)
-        select = f"SELECT UNNEST([{listed}]::BIGINT[]) AS concept_id"
+        rows = ", ".join(f"({c})" for c in population.conditions)
+        select = f"SELECT CAST(c AS BIGINT) AS concept_id FROM (VALUES {rows}) AS v(c)"
         if with_ancestors:
             select += (
                 " UNION SELECT descendant_concept_id FROM concept_ancestor "
