@@ -40,6 +40,7 @@ def hub(tmp_path: Path) -> Hub:
         w.commit()
     with Warehouse(hub).begin("second load") as w:
         w.write("condition_occurrence", "hospital-750100125", conditions().slice(0, 100))
+        w.write("person", "hospital-750100125", person().slice(0, 0))  # no file, no key
         w.commit()
     return hub
 

@@ -153,7 +153,10 @@ class Snapshot:
     def key_scopes(self, table: str | None = None) -> list[str]:
         """The data-key scopes of the files of ``table`` (or of the snapshot)."""
         names = [table] if table is not None else self.tables()
-        return sorted({f"warehouse:{n}:{p.written_in}" for n in names for p in self.partitions(n)})
+        # An empty partition has no file, so no key was ever made for it.
+        return sorted(
+            {f"warehouse:{n}:{p.written_in}" for n in names for p in self.partitions(n) if p.files}
+        )
 
     def register(self, engine: Engine, tables: list[str] | None = None) -> list[str]:
         """Expose every table (or the named ones) on ``engine`` under its own name."""
