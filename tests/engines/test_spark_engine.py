@@ -98,8 +98,9 @@ def test_spark_local_files_hold_no_plaintext(spark: Engine, hub: Hub) -> None:
     assert not any(b"LZ4Block" in p.read_bytes() for p in shuffle)
 
 
-def test_spark_errors_are_one_line(spark: Engine) -> None:
+def test_spark_errors_are_one_line(spark: Engine, capfd: pytest.CaptureFixture[str]) -> None:
     spark.register("t", pa.table({"a": [1, 2, 3]}))
+    capfd.readouterr()
     for sql in ("SELECT nope FROM t", "SELECT * FROM missing", "SELEC 1", "SELECT 1; SELECT 2"):
         with pytest.raises(QueryError) as caught:
             spark.query(sql)
@@ -110,6 +111,9 @@ def test_spark_errors_are_one_line(spark: Engine) -> None:
     with pytest.raises(QueryError):
         spark.query("SELECT CAST('x' AS INTEGER) AS n")
     assert spark.query("SELECT TRY_CAST('x' AS INTEGER) AS n").to_pylist() == [{"n": None}]
+    # Nothing was logged: pyspark would print each failed query's plan, literals included.
+    logged = capfd.readouterr()
+    assert "nope" not in logged.err + logged.out and "'x'" not in logged.err + logged.out
 
 
 def test_a_restricted_spark_session_reaches_only_its_tables(spark: Engine, tmp_path: Path) -> None:
