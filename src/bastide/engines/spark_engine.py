@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,8 +125,16 @@ class SparkEngine:
         params: dict[str, Any] | None = None,
         batch_rows: int = 100_000,
     ) -> pa.RecordBatchReader:
-        table = self.query(sql, params)
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_rows))
+        """Batches as Spark sends them, partition after partition: this process never
+        holds the whole result (Spark Connect, which lacks that route, returns it whole)."""
+        frame = self._frame(sql, params)
+        if not hasattr(frame, "_jdf"):
+            table = self.query(sql, params)
+            return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(batch_rows))
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        schema = _naive_schema(to_arrow_schema(frame.schema, timezone="UTC"))
+        return pa.RecordBatchReader.from_batches(schema, _arrow_batches(frame, schema))
 
     def execute(self, sql: str | exp.Expression, params: dict[str, Any] | None = None) -> None:
         statement = to_spark(self._checked(sql))
@@ -211,6 +219,41 @@ def _spark_schema(schema: pa.Schema) -> Any:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema, prefer_timestamp_ntz=True)
+
+
+def _arrow_batches(frame: Any, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """pyspark's own Arrow collection (``DataFrame.toArrow``), one batch at a time."""
+    from pyspark.errors.exceptions.captured import unwrap_spark_exception
+    from pyspark.sql.pandas.serializers import ArrowCollectSerializer
+    from pyspark.util import _load_from_socket  # type: ignore[attr-defined]
+
+    try:
+        port, secret, server = frame._jdf.collectAsArrowToPython()
+        try:
+            with _load_from_socket((port, secret), ArrowCollectSerializer()) as batches:
+                for batch in batches:
+                    yield pa.RecordBatch.from_arrays(
+                        [c.cast(f.type) for c, f in zip(batch.columns, schema, strict=True)],
+                        schema=schema,
+                    )
+        finally:
+            with unwrap_spark_exception():  # raises what the job raised, as pyspark does
+                server.getResult()
+    except QueryError:
+        raise
+    except Exception as exc:
+        raise QueryError(_reason(exc)) from exc
+
+
+def _naive_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(
+        [
+            f.with_type(pa.timestamp(f.type.unit))
+            if pa.types.is_timestamp(f.type) and f.type.tz is not None
+            else f
+            for f in schema
+        ]
+    )
 
 
 def _canonical_types(table: pa.Table) -> pa.Table:
