@@ -42,8 +42,13 @@ def table(name: str, rows: list[Row]) -> Table:
         t.add_column(col, justify="left" if col in ("case", "notes") else "right")
     base = next((r for r in rows if r.baseline), None)
     for r in rows:
-        ratio = "baseline" if r.baseline else f"{r.rate / base.rate:.1f}×" if base else ""
+        # Only rows that count the same unit as the baseline are compared with it.
+        ratio = "baseline" if r.baseline else ""
+        if not r.baseline and base is not None and r.unit == base.unit:
+            times = r.rate / base.rate
+            ratio = f"{times:.1f}×" if times >= 1 else f"{times:.2g}×"
         rate = f"{r.rate / 1e6:.2f} M" if r.rate >= 1e5 else f"{r.rate:,.0f}"
+        rate = rate if r.rate >= 10 else f"{r.rate:.2g}"
         t.add_row(r.case, f"{r.items:,}", f"{r.seconds:.3f}", f"{rate} {r.unit}", ratio, r.notes)
     return t
 
