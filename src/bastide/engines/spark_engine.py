@@ -188,13 +188,15 @@ class SparkEngine:
 
     def _forget_keys(self) -> None:
         """Drop the KMS clients (and the data keys they hold) of this session's reads."""
-        jvm = getattr(self.spark.sparkContext, "_jvm", None) if self._tokens else None
-        if jvm is None:
+        tokens, self._tokens = self._tokens, []
+        if not tokens:
             return
-        toolkit = jvm.org.apache.parquet.crypto.keytools.KeyToolkit
-        for token in self._tokens:
-            toolkit.removeCacheEntriesForToken(token)
-        self._tokens.clear()
+        # A Spark Connect session has no JVM here: the server's clients expire after
+        # parquet's cache lifetime (parquet.encryption.cache.lifetime.seconds).
+        with contextlib.suppress(Exception):
+            toolkit = self.spark.sparkContext._jvm.org.apache.parquet.crypto.keytools.KeyToolkit
+            for token in tokens:
+                toolkit.removeCacheEntriesForToken(token)
 
     def __enter__(self) -> SparkEngine:
         return self

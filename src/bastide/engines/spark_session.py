@@ -55,16 +55,18 @@ def heap_size(memory_limit: str) -> str:
 
 
 def spark_settings(
-    *, threads: int, memory_limit: str, local_dir: Path | None, partitions: int
+    *, threads: int, memory_limit: str, local_dir: Path | None, partitions: int, local: bool
 ) -> dict[str, str]:
     """Launch settings of a local Spark for bastide (see the module docstring)."""
     from bastide.keys.spark import compile_kms_client
 
+    classes = str(compile_kms_client(kms_cache()))
     settings = {
         "spark.driver.memory": heap_size(memory_limit),
-        "spark.driver.bindAddress": "127.0.0.1",
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.extraClassPath": str(compile_kms_client(kms_cache())),
+        # On a cluster the same directory must exist on every executor (or ship the
+        # class in a jar with spark.jars): executors unwrap file keys too.
+        "spark.driver.extraClassPath": classes,
+        "spark.executor.extraClassPath": classes,
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.io.encryption.enabled": "true",
@@ -77,6 +79,10 @@ def spark_settings(
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
     }
+    if local:
+        # Local mode only: a cluster's executors must reach the driver at its real address.
+        settings["spark.driver.bindAddress"] = "127.0.0.1"
+        settings["spark.driver.host"] = "127.0.0.1"
     if local_dir is not None:
         settings["spark.local.dir"] = str(local_dir)
     return settings
@@ -118,6 +124,7 @@ def root_session(
                 # clean (a hub's engine sessions use the hub's tmp directory instead).
                 local_dir=local_dir or _own_directory(),
                 partitions=partitions or max(4, 2 * threads),
+                local=not master or master.startswith("local"),
             ).items():
                 builder = builder.config(key, value)
         try:
