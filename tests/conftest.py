@@ -28,14 +28,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against a throwaway PostgreSQL server")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Under ``pytest -n`` (pytest-xdist, --dist loadgroup) every Spark test goes to one
-    # worker: they share its JVM while the other workers run the rest of the suite.
-    for item in items:
-        if item.get_closest_marker("spark") is not None:
-            item.add_marker(pytest.mark.xdist_group("spark"))
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
