@@ -84,6 +84,13 @@ WHERE rn = 1
 """
 
 # -- §3.1 person: latest beneficiary row per person; sex other than 1/2 is excluded ----
+# Rows of one beneficiary updated the same day are told apart by the values the person
+# takes from them, so the row kept never depends on the order rows arrive in.
+_LATEST_BEN = (
+    "BEN_DTE_MAJ DESC NULLS LAST, BEN_NIR_PSA, BEN_RNG_GEM, "
+    "sex, birth_year NULLS LAST, birth_month NULLS LAST"
+)
+
 PERSON = f"""
 SELECT
     stable_id(person_key) AS person_id,
@@ -106,9 +113,7 @@ SELECT
     CAST(NULL AS VARCHAR) AS ethnicity_source_value,
     0 AS ethnicity_source_concept_id
 FROM (
-    SELECT *, ROW_NUMBER() OVER (
-        PARTITION BY person_key ORDER BY BEN_DTE_MAJ DESC NULLS LAST, BEN_NIR_PSA, BEN_RNG_GEM
-    ) AS rn
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY {_LATEST_BEN}) AS rn
     FROM ben
 ) AS b
 WHERE rn = 1
@@ -360,8 +365,9 @@ SELECT
     d.cause AS cause_source_value,
     COALESCE(cc.source_concept_id, 0) AS cause_source_concept_id
 FROM (
+    -- two certificates of one day: the cause decides (first code), not the row order
     SELECT person_key, death_date, cause, type_concept, ROW_NUMBER() OVER (
-        PARTITION BY person_key ORDER BY priority, death_date) AS rn
+        PARTITION BY person_key ORDER BY priority, death_date, cause NULLS LAST) AS rn
     FROM (
         SELECT l.person_key, k.BEN_DCD_DTE AS death_date, {_code("k.DCD_CIM_COD")} AS cause,
             {C.TYPE_DEATH_CERTIFICATE} AS type_concept, 0 AS priority
@@ -407,10 +413,7 @@ covered AS (
     FROM (
         SELECT person_key, birth_year, birth_month,
             MIN(death_date) OVER (PARTITION BY person_key) AS death_date,
-            ROW_NUMBER() OVER (
-                PARTITION BY person_key
-                ORDER BY BEN_DTE_MAJ DESC NULLS LAST, BEN_NIR_PSA, BEN_RNG_GEM
-            ) AS rn
+            ROW_NUMBER() OVER (PARTITION BY person_key ORDER BY {_LATEST_BEN}) AS rn
         FROM ben
     ) AS p
     LEFT JOIN certified AS k ON k.person_key = p.person_key
