@@ -18,7 +18,7 @@ import hashlib
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,6 @@ from bastide.ingest.pipeline import ingest
 from bastide.storage import Snapshot, Warehouse
 from bastide.studies import StudyRun, load_study, run_study
 from bastide.synth import SynthOptions, generate
-
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 PERSONS = 10_000
 SEED = 20_240_611
@@ -67,9 +65,9 @@ def _use_engine(root: Path, engine: str) -> None:
     config.write_text(head + "[engine]\n" + tail, encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
-    base = tmp_path_factory.mktemp("parity")
+def ingest_on_both(base: Path) -> dict[str, Run]:
+    """One extract, one hub copied before its first ingest, each copy ingested on its
+    engine."""
     extract = base / "extract"
     generate(SynthOptions(persons=PERSONS, seed=SEED, out=extract, hospitals=HOSPITALS))
     hospitals = sorted((extract / "hospitals").iterdir())
@@ -96,7 +94,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
                     )
                 )
             out[engine] = Run(hub, results)
-    yield out
+    return out
 
 
 # -- warehouse -----------------------------------------------------------------------------
@@ -136,7 +134,7 @@ def _difference(what: str, left: list[str], right: list[str]) -> str | None:
     )
 
 
-def test_ingests_report_the_same_counts(runs: dict[str, Run]) -> None:
+def check_ingest_results(runs: dict[str, Run]) -> None:
     duck, spark = runs["duckdb"].results, runs["spark"].results
     assert [r.partition for r in duck] == [r.partition for r in spark]
     for a, b in zip(duck, spark, strict=True):
@@ -151,7 +149,7 @@ def test_ingests_report_the_same_counts(runs: dict[str, Run]) -> None:
         assert a.linkage_quality == b.linkage_quality, a.partition
 
 
-def test_snapshots_hold_the_same_tables_schemas_and_partitions(runs: dict[str, Run]) -> None:
+def check_tables_schemas_and_partitions(runs: dict[str, Run]) -> None:
     duck, spark = runs["duckdb"].snapshot, runs["spark"].snapshot
     assert duck.version == spark.version == 1 + HOSPITALS
     assert duck.tables() == spark.tables()
@@ -167,7 +165,7 @@ def test_snapshots_hold_the_same_tables_schemas_and_partitions(runs: dict[str, R
     assert duck.row_count("drug_exposure") > duck.row_count("person")
 
 
-def test_every_table_has_the_same_rows_on_both_engines(runs: dict[str, Run]) -> None:
+def check_rows(runs: dict[str, Run]) -> None:
     """Every table of the snapshot, partition by partition: the same multiset of row
     checksums. That includes the run's own records, which are as deterministic as the OMOP
     tables: the quarantine and the reconciliation (the border, before any engine), the rule
@@ -208,12 +206,9 @@ def test_a_changed_row_is_found_and_shown() -> None:
 # -- study -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def study_runs(
-    runs: dict[str, Run], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, StudyRun]:
+def run_study_on_both(runs: dict[str, Run], base: Path) -> dict[str, StudyRun]:
     """The example study on each engine, over the same snapshot (the tables are the same
-    on both hubs when the tests above pass; one snapshot keeps the two questions apart)."""
+    on both hubs when the checks above pass; one snapshot keeps the two questions apart)."""
     study = load_study(STUDY)
     snapshot = runs["duckdb"].snapshot
     out: dict[str, StudyRun] = {}
@@ -225,7 +220,7 @@ def study_runs(
             out[name] = run_study(
                 study,
                 engine,
-                tmp_path_factory.mktemp(f"study-{name}") / "run",
+                base / f"study-{name}",
                 source={"snapshot": snapshot.version},
             )
         finally:
@@ -233,7 +228,7 @@ def study_runs(
     return out
 
 
-def test_the_study_builds_the_same_cohorts(study_runs: dict[str, StudyRun]) -> None:
+def check_cohorts(study_runs: dict[str, StudyRun]) -> None:
     duck, spark = study_runs["duckdb"], study_runs["spark"]
     assert list(duck.cohorts) == list(spark.cohorts)
     for name, cohort in duck.cohorts.items():
@@ -244,7 +239,7 @@ def test_the_study_builds_the_same_cohorts(study_runs: dict[str, StudyRun]) -> N
         assert cohort.warnings == other.warnings, name
 
 
-def test_the_study_gives_the_same_results(study_runs: dict[str, StudyRun]) -> None:
+def check_study_results(study_runs: dict[str, StudyRun]) -> None:
     """Every output table to the last bit (NaN equals NaN, as in the written files), every
     figure byte for byte. No tolerance is needed: estimates are computed in Python from
     query results whose order every query fixes, and sums of floats are taken over integers
@@ -286,3 +281,19 @@ def test_the_study_gives_the_same_results(study_runs: dict[str, StudyRun]) -> No
     assert len(written["duckdb"]) == sum(len(o.tables) + len(o.figures) for o in duck.outputs)
     cohorts = {name: run.manifest["cohorts"] for name, run in study_runs.items()}
     assert cohorts["duckdb"] == cohorts["spark"]
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_full_run_gives_the_same_warehouse_and_study_results(tmp_path: Path) -> None:
+    """One test, so that a parallel run of the suite (pytest-xdist) builds the run once."""
+    runs = ingest_on_both(tmp_path)
+    check_ingest_results(runs)
+    check_tables_schemas_and_partitions(runs)
+    check_rows(runs)
+    study_runs = run_study_on_both(runs, tmp_path)
+    check_cohorts(study_runs)
+    check_study_results(study_runs)
