@@ -14,7 +14,7 @@ from bastide.audit import ALLOWED_DETAILS, AuditDetailsError, AuditLog, validate
 from bastide.audit.table import audit_log
 from bastide.governance import Governance, InvalidRequest, ProjectRequest
 from bastide.hub import Hub
-from bastide.reference import shared_data_path
+from shared_data import shared_data_path
 
 NIR = "1840275123456"  # the shape of a French NIR (without its key)
 

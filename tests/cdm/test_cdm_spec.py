@@ -17,7 +17,7 @@ from bastide.cdm.spec import (
     empty_table,
     table_spec,
 )
-from bastide.reference import ReferenceDataMissing, shared_data_dir, shared_data_path
+from shared_data import shared_data_path
 
 
 def test_every_table_and_field_of_the_specification_is_loaded() -> None:
@@ -123,14 +123,3 @@ def test_conform_refuses_what_it_cannot_fix() -> None:
         conform(with_null, "death")
     relaxed = conform(with_null, "death", strict=False)
     assert relaxed.column("person_id").null_count == 1
-
-
-def test_shared_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    assert (shared_data_dir() / "omop-spec").is_dir()
-    monkeypatch.setenv("BASTIDE_SHARED_DATA", str(tmp_path))
-    assert shared_data_dir() == tmp_path
-    with pytest.raises(ReferenceDataMissing):
-        shared_data_path("omop-spec")
-    monkeypatch.setenv("BASTIDE_SHARED_DATA", str(tmp_path / "absent"))
-    with pytest.raises(ReferenceDataMissing, match="BASTIDE_SHARED_DATA"):
-        shared_data_dir()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +18,7 @@ from bastide.cdm.vocabulary import (
     normalise_codes,
     resolve_codes,
 )
-from bastide.reference import shared_data_path
+from shared_data import shared_data_path
 
 VOCABULARY_TABLES = ("concept", "concept_relationship", "concept_ancestor", "vocabulary")
 
@@ -80,15 +78,14 @@ def test_tables_have_the_exact_omop_schema(vocab: dict[str, pa.Table]) -> None:
 def test_what_is_loaded(vocab: dict[str, pa.Table]) -> None:
     counts = frame(vocab["concept"]).group_by("vocabulary_id").len()
     counts_by_id = dict(zip(counts["vocabulary_id"], counts["len"], strict=True))
-    directory = shared_data_path("nomenclatures")
     # Every parsed code is a concept, plus one concept standing for the vocabulary itself.
-    assert counts_by_id["CIM10"] == nomenclatures.cim10(directory).codes.height + 22 + 1
-    assert counts_by_id["CCAM"] == nomenclatures.ccam(directory).codes.height + 1
-    assert counts_by_id["ATC"] == nomenclatures.atc(directory).codes.height + 1
+    assert counts_by_id["CIM10"] == nomenclatures.cim10().codes.height + 22 + 1
+    assert counts_by_id["CCAM"] == nomenclatures.ccam().codes.height + 1
+    assert counts_by_id["ATC"] == nomenclatures.atc().codes.height + 1
     assert counts_by_id["CIP13"] == 20083 + 1
     assert counts_by_id["UCD"] == 1812 + 1
-    assert nomenclatures.cim10(directory).codes.height > 19_000
-    assert nomenclatures.ccam(directory).codes.height > 8_000
+    assert nomenclatures.cim10().codes.height > 19_000
+    assert nomenclatures.ccam().codes.height > 8_000
 
 
 def test_concept_ids_are_the_function_of_the_code(vocab: dict[str, pa.Table]) -> None:
@@ -237,10 +234,7 @@ def test_cip13_to_atc_relationships() -> None:
         cip13_to_atc_relationships(pa.table({"PHA_CIP_C13": [1]}))
 
 
-def test_build_is_fast_and_cached() -> None:
-    start = time.perf_counter()
-    build_vocabulary(IR_PHA_R)
-    assert time.perf_counter() - start < 5.0
+def test_build_is_cached() -> None:
     first, second = build_vocabulary(), build_vocabulary()
     assert first["concept"] is second["concept"]
 

@@ -15,9 +15,9 @@ from bastide.engines import open_engine
 from bastide.hub import Hub
 from bastide.ingest import IngestError, ingest
 from bastide.ingest import tables as t
-from bastide.reference import shared_data_path
 from bastide.sources import SourceFileError
 from bastide.storage import Warehouse
+from shared_data import shared_data_path
 
 
 def _truth(extract: Path) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from omop_samples import EUNOMIA_TABLES, TODAY, Check
 from bastide.cdm.omop_csv import read_omop_csv
 from bastide.engines import Engine, open_engine
 from bastide.quality import QualityReport, Settings, run_checks
-from bastide.reference import shared_data_path
+from shared_data import shared_data_path
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from border_helpers import fake_pseudonymise
 
-from bastide.reference import shared_data_path
 from bastide.sources import REASONS, read_extract
+from shared_data import shared_data_path
 
 
 @pytest.fixture(scope="module")

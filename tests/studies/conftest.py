@@ -16,7 +16,7 @@ from study_world import World, simulate
 
 from bastide.cdm.omop_csv import read_omop_csv
 from bastide.engines import Engine, open_engine
-from bastide.reference import shared_data_path
+from shared_data import shared_data_path
 
 # Spark joins with pytest.param("spark", marks=pytest.mark.spark) once it is an engine.
 ENGINES = ["duckdb"]

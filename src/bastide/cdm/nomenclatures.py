@@ -1,20 +1,21 @@
 """Parsers of the French nomenclature files, each giving clean ``(code, name)`` rows and the
-version it can prove from the file. Parsed once per directory and kept (immutable frames).
+version it can prove from the file. Parsed once and kept (immutable frames).
 
-Encodings differ: SNDS nomenclature extracts and Open Medic are UTF-8 with ``;``; BDPM is
-Latin-1, tab-separated and unquoted.
+The files come from bastide's reference bundle (`bastide.reference`), already decoded: BDPM
+files, Latin-1, tab-separated and header-less at the source, have columns c1, c2, … as BDPM
+documents them (1-based).
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 
 import polars as pl
+
+from bastide import reference
 
 NAME_LENGTH = 255  # concept.concept_name is varchar(255)
 
@@ -37,19 +38,9 @@ class Nomenclature:
     reference: str
 
 
-def _read_csv(path: Path, *, separator: str = ";", latin1: bool = False) -> pl.DataFrame:
-    if latin1:
-        # Headerless: columns are named c1, c2, ... as BDPM documents them (1-based).
-        text = path.read_bytes().decode("latin-1").encode("utf-8")
-        frame = pl.read_csv(
-            io.BytesIO(text),
-            separator=separator,
-            has_header=False,
-            infer_schema=False,
-            quote_char=None,
-        )
-        return frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns, start=1)})
-    return pl.read_csv(path, separator=separator, infer_schema=False)
+def _read(name: str) -> pl.DataFrame:
+    """A nomenclature table of the reference bundle (text columns, empty fields null)."""
+    return reference.frame(f"nomenclatures/{name}")
 
 
 def clean_name(expr: pl.Expr) -> pl.Expr:
@@ -76,11 +67,11 @@ def _sas_date(value: str) -> date:
 
 
 @cache
-def cim10(directory: Path) -> Nomenclature:
+def cim10() -> Nomenclature:
     """CIM-10 (ATIH French ICD-10) from IR_CIM_V, with MS_CIM_V for codes IR_CIM_V lacks.
     Placeholders such as III (unknown), XXX (not applicable), ZZZ are not codes."""
-    ir = _read_csv(directory / "IR_CIM_V.csv")
-    ms = _read_csv(directory / "MS_CIM_V.csv")
+    ir = _read("IR_CIM_V")
+    ms = _read("MS_CIM_V")
     codes = (
         ir.select(pl.col("CIM_COD").alias("code"), pl.col("CIM_LIB").alias("ir_name"))
         .join(
@@ -105,31 +96,33 @@ def cim10(directory: Path) -> Nomenclature:
 
 
 @cache
-def ccam(directory: Path) -> Nomenclature:
-    """CCAM acts from the newest IR_CCAM_V<nn>.csv. Some codes carry an activity note on a
+def ccam() -> Nomenclature:
+    """CCAM acts from the newest IR_CCAM_V<nn> table. Some codes carry an activity note on a
     second line ("JANH798\\n[A]"); notes that are not codes (NT_09) are dropped."""
-    files = sorted(
-        directory.glob("IR_CCAM_V*.csv"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0)
-    )
-    if not files:
-        raise FileNotFoundError(f"no IR_CCAM_V*.csv in {directory}")
-    path = files[-1]
-    raw = _read_csv(path)
+    versions = {
+        int(match[1]): table.name.rsplit("/", 1)[-1]
+        for table in reference.tables()
+        if (match := re.fullmatch(r"nomenclatures/IR_CCAM_V(\d+)", table.name))
+    }
+    if not versions:
+        raise reference.ReferenceDataMissing("no IR_CCAM_V<nn> table in the reference bundle")
+    stem = versions[max(versions)]
+    raw = _read(stem)
     codes = raw.select(
         pl.col("CAM_PRS_IDE_COD").str.strip_chars().str.slice(0, 7).alias("code"),
         clean_name(pl.col("CAM_PRS_IDE_LIB")).alias("name"),
     )
     return Nomenclature(
         _unique_codes(codes, CCAM_CODE),
-        version=f"CCAM {path.stem.rsplit('_', 1)[-1]}",
-        reference=f"SNDS nomenclature {path.stem} (CNAM)",
+        version=f"CCAM {stem.rsplit('_', 1)[-1]}",
+        reference=f"SNDS nomenclature {stem} (CNAM)",
     )
 
 
 @cache
-def csarr(directory: Path) -> Nomenclature:
+def csarr() -> Nomenclature:
     """CSARR rehabilitation acts; labels keep their first line (the rest are exclusions)."""
-    raw = _read_csv(directory / "CSARR.csv")
+    raw = _read("CSARR")
     codes = raw.select(
         pl.col("csarr_code").str.strip_chars().alias("code"),
         clean_name(pl.col("libelle").str.split("\n").list.first()).alias("name"),
@@ -142,12 +135,12 @@ def csarr(directory: Path) -> Nomenclature:
 
 
 @cache
-def atc(directory: Path) -> Nomenclature:
+def atc() -> Nomenclature:
     """ATC levels 1-5 from the Open Medic label files. A code listed in several files takes
     the label of the file matching its own level. Columns: code, name, level."""
     frames = []
     for level in range(1, 6):
-        raw = _read_csv(directory / f"openmedic_ATC{level}.csv")
+        raw = _read(f"openmedic_ATC{level}")
         code_col, label_col = raw.columns[:2]
         frames.append(
             raw.select(
@@ -181,11 +174,11 @@ def _latest_french_date(values: pl.Series) -> date:
 
 
 @cache
-def cip13(directory: Path) -> Nomenclature:
+def cip13() -> Nomenclature:
     """CIP13 presentations from BDPM CIS_CIP (CIP13 column 7), named after their CIS
     (medicinal product, CIS_bdpm column 2) and the presentation. Columns: code, name, cip7."""
-    presentations = _read_csv(directory / "bdpm" / "CIS_CIP_bdpm.txt", separator="\t", latin1=True)
-    products = _read_csv(directory / "bdpm" / "CIS_bdpm.txt", separator="\t", latin1=True)
+    presentations = _read("bdpm/CIS_CIP_bdpm")
+    products = _read("bdpm/CIS_bdpm")
     codes = presentations.select(
         pl.col("c1").str.strip_chars().alias("cis"),
         pl.col("c2").str.strip_chars().alias("cip7"),
@@ -217,9 +210,9 @@ def cip13(directory: Path) -> Nomenclature:
 
 
 @cache
-def ucd(directory: Path) -> Nomenclature:
+def ucd() -> Nomenclature:
     """UCD hospital dispensing units from NU_UCD_R (13 characters, zero-padded)."""
-    raw = _read_csv(directory / "NU_UCD_R.csv")
+    raw = _read("NU_UCD_R")
     codes = raw.select(
         pl.col("UCD_UCD_COD").str.strip_chars().str.zfill(13).alias("code"),
         clean_name(

@@ -1,26 +1,24 @@
 """The OMOP CDM v5.4 specification as immutable definitions.
 
-Loaded once from the OHDSI specification files (``omop-spec/OMOP_CDMv5.4_Table_Level.csv``
-and ``_Field_Level.csv``). The ETL types its outputs with `arrow_schema`, OMOP ingestion
+Loaded once from the OHDSI specification files (``OMOP_CDMv5.4_Table_Level.csv`` and
+``_Field_Level.csv``, shipped in bastide's reference bundle as ``omop-spec/table_level`` and
+``omop-spec/field_level``). The ETL types its outputs with `arrow_schema`, OMOP ingestion
 validates hospital files against it and the data-quality check derives its checks from it.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import pyarrow as pa
 
+from bastide import reference
 from bastide.errors import BastideError
-from bastide.reference import shared_data_path
 
-SPEC_DIR = "omop-spec"
-TABLE_FILE = "OMOP_CDMv5.4_Table_Level.csv"
-FIELD_FILE = "OMOP_CDMv5.4_Field_Level.csv"
+TABLE_LEVEL = "omop-spec/table_level"
+FIELD_LEVEL = "omop-spec/field_level"
 CDM_VERSION = "5.4"
 
 _VARCHAR = re.compile(r"varchar\((\d+|max)\)")
@@ -110,11 +108,9 @@ def _na(value: str) -> str | None:
 
 
 @cache
-def _load(spec_dir: Path) -> dict[str, TableSpec]:
-    with (spec_dir / FIELD_FILE).open(encoding="utf-8", newline="") as fh:
-        field_rows = list(csv.DictReader(fh))
-    with (spec_dir / TABLE_FILE).open(encoding="utf-8", newline="") as fh:
-        table_rows = list(csv.DictReader(fh))
+def _tables() -> dict[str, TableSpec]:
+    field_rows = reference.records(FIELD_LEVEL)
+    table_rows = reference.records(TABLE_LEVEL)
 
     fields: dict[str, list[FieldSpec]] = {}
     for row in field_rows:
@@ -150,10 +146,6 @@ def _load(spec_dir: Path) -> dict[str, TableSpec]:
             ),
         )
     return tables
-
-
-def _tables() -> dict[str, TableSpec]:
-    return _load(shared_data_path(SPEC_DIR))
 
 
 def all_tables() -> tuple[TableSpec, ...]:

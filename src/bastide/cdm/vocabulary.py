@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -22,7 +21,6 @@ from bastide.cdm.concept_ids import concept_id, concept_id_expr
 from bastide.cdm.hierarchy import cim10_chapter_parents, cim10_chapters, closure, prefix_parents
 from bastide.cdm.lookup import code_map, normalise_codes, resolve_codes
 from bastide.cdm.spec import conform
-from bastide.reference import shared_data_path
 
 __all__ = [
     "build_vocabulary",
@@ -92,8 +90,8 @@ def _edges(pairs: pl.DataFrame, child_vocabulary: str, parent_vocabulary: str) -
     )
 
 
-def _cim10(directory: Path) -> _Part:
-    source = nom.cim10(directory)
+def _cim10() -> _Part:
+    source = nom.cim10()
     codes = source.codes.get_column("code")
     parents = pl.concat(
         [
@@ -137,8 +135,8 @@ def _flat(
     )
 
 
-def _atc(directory: Path) -> _Part:
-    source = nom.atc(directory)
+def _atc() -> _Part:
+    source = nom.atc()
     parents = prefix_parents(source.codes.get_column("code"), lengths=range(1, 7))
     concepts = _concepts(
         source.codes,
@@ -157,28 +155,26 @@ def _atc(directory: Path) -> _Part:
 
 
 @cache
-def _nomenclature_part(directory: Path) -> _Part:
+def _nomenclature_part() -> _Part:
     parts = [
-        _cim10(directory),
+        _cim10(),
         _flat(
-            nom.ccam(directory),
+            nom.ccam(),
             "CCAM",
             "Classification commune des actes médicaux",
             "Procedure",
             "CCAM act",
         ),
         _flat(
-            nom.csarr(directory),
+            nom.csarr(),
             "CSARR",
             "Catalogue spécifique des actes de rééducation et réadaptation",
             "Procedure",
             "CSARR act",
         ),
-        _atc(directory),
-        _flat(
-            nom.cip13(directory), "CIP13", "CIP13 drug presentations (BDPM)", "Drug", "Drug Pack"
-        ),
-        _flat(nom.ucd(directory), "UCD", "Unités communes de dispensation", "Drug", "Drug Unit"),
+        _atc(),
+        _flat(nom.cip13(), "CIP13", "CIP13 drug presentations (BDPM)", "Drug", "Drug Pack"),
+        _flat(nom.ucd(), "UCD", "Unités communes de dispensation", "Drug", "Drug Unit"),
     ]
     return _merge(parts)
 
@@ -275,35 +271,28 @@ def _drug_classes(ir_pha_r: pa.Table, base: _Part) -> _Part:
     )
 
 
-def cip13_to_atc_relationships(ir_pha_r: pa.Table, *, data_dir: Path | None = None) -> pa.Table:
+def cip13_to_atc_relationships(ir_pha_r: pa.Table) -> pa.Table:
     """CONCEPT_RELATIONSHIP rows attaching CIP13 presentations (and the UCD they contain) to
     their ATC class from an IR_PHA_R extract (PHA_CIP_C13, PHA_ATC_C07, optionally
     PHA_CIP_UCD): 'Maps to'/'Mapped from' and 'Is a'/'Subsumes'. An ATC code absent from
     the loaded classes falls back to its longest loaded prefix."""
-    part = _drug_classes(ir_pha_r, _nomenclature_part(_nomenclature_dir(data_dir)))
+    part = _drug_classes(ir_pha_r, _nomenclature_part())
     return _relationships(part)
 
 
 # -- the four tables --------------------------------------------------------------------------
-def build_vocabulary(
-    ir_pha_r: pa.Table | None = None, *, data_dir: Path | None = None
-) -> dict[str, pa.Table]:
+def build_vocabulary(ir_pha_r: pa.Table | None = None) -> dict[str, pa.Table]:
     """CONCEPT, CONCEPT_RELATIONSHIP, CONCEPT_ANCESTOR and VOCABULARY (keys in lower case)
     of the French vocabularies; with ``ir_pha_r``, drugs are also classified under ATC."""
-    directory = _nomenclature_dir(data_dir)
     if ir_pha_r is None:
-        return dict(_base_tables(directory))
-    part = _nomenclature_part(directory)
+        return dict(_base_tables())
+    part = _nomenclature_part()
     return _tables(_merge([part, _drug_classes(ir_pha_r, part)]))
 
 
-def _nomenclature_dir(data_dir: Path | None) -> Path:
-    return (data_dir / "nomenclatures") if data_dir else shared_data_path("nomenclatures")
-
-
 @cache
-def _base_tables(directory: Path) -> tuple[tuple[str, pa.Table], ...]:
-    return tuple(_tables(_nomenclature_part(directory)).items())
+def _base_tables() -> tuple[tuple[str, pa.Table], ...]:
+    return tuple(_tables(_nomenclature_part()).items())
 
 
 def _with_validity(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,32 +1,24 @@
-"""Small mapping tables the ETL joins to, read from the shared reference data."""
+"""Small mapping tables the ETL joins to, from bastide's reference bundle."""
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 
 import pyarrow as pa
 
-from bastide.reference import shared_data_dir
+from bastide import reference
 
-PRS_NAT_REF_FILE = "snds-omop-mapping/Freq_prs_nat_ref_er_prs_f.csv"
+PRS_NAT_REF_TABLE = "snds-omop-mapping/Freq_prs_nat_ref_er_prs_f"
 
 
 @cache
 def prs_nat_ref_map() -> pa.Table:
-    """PRS_NAT_REF -> OMOP visit concept, from the HDH correspondence (§3.3).
-
-    The CSV has three title lines before its header.
-    """
-    path = shared_data_dir() / PRS_NAT_REF_FILE
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.reader(f))[3:]
-    header = rows[0]
-    code_i, concept_i = header.index("PRS_NAT_REF"), header.index("mapped_omop")
+    """PRS_NAT_REF -> OMOP visit concept, from the HDH correspondence (§3.3)."""
     codes: dict[int, int] = {}
-    for row in rows[1:]:
-        if len(row) > concept_i and row[code_i].strip().isdigit() and row[concept_i].strip():
-            codes[int(row[code_i])] = int(float(row[concept_i]))
+    for row in reference.records(PRS_NAT_REF_TABLE):
+        code, concept = row["PRS_NAT_REF"].strip(), row["mapped_omop"].strip()
+        if code.isdigit() and concept:
+            codes[int(code)] = int(float(concept))
     return pa.table(
         {
             "prs_nat_ref": pa.array(list(codes), pa.int32()),

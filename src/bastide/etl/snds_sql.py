@@ -6,7 +6,8 @@ with every identifier already replaced by its pseudonym. Also registered: ``code
 (vocabulary_id, concept_code, source_concept_id, concept_id: the
 ``code_map`` of bastide.cdm.vocabulary) and ``prs_nat_ref_map`` (PRS_NAT_REF -> visit concept).
 
-Rules follow ../shared/design/SNDS_TO_OMOP.md; each ``-- §`` comment names the section.
+Rules follow the SNDS -> OMOP mapping rules written in docs/etl.md; each ``-- §`` comment
+names the section.
 ``stable_id(text)`` is an engine-provided function giving a 60-bit id from text, the
 same on every engine, so that ids are reproducible and joins work across tables.
 """

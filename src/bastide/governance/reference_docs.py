@@ -3,14 +3,13 @@ v5.4 specification (field- and table-level CSV) and the SNDS schemas (schema-snd
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from bastide.reference import shared_data_path
+from bastide import reference
+from bastide.cdm.spec import FIELD_LEVEL, TABLE_LEVEL
+from bastide.sources import snds_schema
 
 OMOP_ORIGIN = "omop-cdm-5.4"
 SNDS_ORIGIN = "schema-snds"
@@ -40,18 +39,15 @@ def _clean(text: str | None) -> str:
 @cache
 def omop_tables() -> dict[str, TableDoc]:
     """Every OMOP CDM v5.4 table with its fields, in specification order."""
-    spec = shared_data_path("omop-spec")
-    with open(spec / "OMOP_CDMv5.4_Table_Level.csv", encoding="utf-8", newline="") as f:
-        described = {r["cdmTableName"]: _clean(r["tableDescription"]) for r in csv.DictReader(f)}
+    described = {
+        r["cdmTableName"]: _clean(r["tableDescription"]) for r in reference.records(TABLE_LEVEL)
+    }
     fields: dict[str, list[VariableDoc]] = {}
-    with open(spec / "OMOP_CDMv5.4_Field_Level.csv", encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            text = _clean(row["userGuidance"]) or _clean(row["etlConventions"])
-            fields.setdefault(row["cdmTableName"], []).append(
-                VariableDoc(
-                    row["cdmFieldName"], row["cdmDatatype"], row["isRequired"] == "Yes", text
-                )
-            )
+    for row in reference.records(FIELD_LEVEL):
+        text = _clean(row["userGuidance"]) or _clean(row["etlConventions"])
+        fields.setdefault(row["cdmTableName"], []).append(
+            VariableDoc(row["cdmFieldName"], row["cdmDatatype"], row["isRequired"] == "Yes", text)
+        )
     return {
         name: TableDoc(name, described.get(name, ""), OMOP_ORIGIN, tuple(variables))
         for name, variables in fields.items()
@@ -59,17 +55,8 @@ def omop_tables() -> dict[str, TableDoc]:
 
 
 def _snds_documents() -> dict[str, Any]:
-    """Schema name -> Table Schema document, through the border's loader when present."""
-    try:
-        from bastide.sources import snds_schema
-    except ImportError:
-        snds_schema = None  # type: ignore[assignment]
-    if snds_schema is not None:
-        return {name: snds_schema.load_snds_table(name) for name in snds_schema.snds_table_names()}
-    docs: dict[str, Any] = {}
-    for path in sorted(Path(shared_data_path("snds", "schema-snds")).rglob("*.json")):
-        docs.setdefault(path.stem, json.loads(path.read_text(encoding="utf-8")))
-    return docs
+    """Schema name -> Table Schema document, as the border declares them."""
+    return {name: snds_schema.load_snds_table(name) for name in snds_schema.snds_table_names()}
 
 
 @cache
@@ -104,9 +91,6 @@ def table_doc(name: str) -> TableDoc | None:
     by_upper = {key.upper(): doc for key, doc in snds.items()}
     if name.upper() in by_upper:
         return by_upper[name.upper()]
-    try:  # yearly extract names (T_MCO19B) resolve to their template (T_MCOaaB)
-        from bastide.sources.snds_schema import resolve_snds_table
-    except ImportError:
-        return None
-    resolved = resolve_snds_table(name)
+    # yearly extract names (T_MCO19B) resolve to their template (T_MCOaaB)
+    resolved = snds_schema.resolve_snds_table(name)
     return snds.get(resolved.schema) if resolved else None

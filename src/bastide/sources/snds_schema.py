@@ -9,15 +9,14 @@ too. Names match case-insensitively.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
+from bastide import reference
 from bastide.errors import BastideError
-from bastide.reference import shared_data_path
 from bastide.sources.declarations import code_column, correction, identifier_column
 from bastide.sources.errors import SchemaError
 from bastide.sources.schema import LogicalType, SourceField, SourceSchema
@@ -40,13 +39,13 @@ class SndsTableName:
 
 
 @cache
-def _schema_files() -> dict[str, Path]:
-    """Declared schema name -> its JSON file (schema-snds first, then nomenclatures)."""
-    files: dict[str, Path] = {}
-    for path in sorted(shared_data_path("snds", "schema-snds").rglob("*.json")):
-        files.setdefault(path.stem, path)
-    for path in sorted(shared_data_path("nomenclatures").glob("*.json")):
-        files.setdefault(path.stem, path)
+def _schema_files() -> dict[str, dict[str, Any]]:
+    """Declared schema name -> its Table Schema document (schema-snds first, then the
+    nomenclatures'), from the reference bundle."""
+    files: dict[str, dict[str, Any]] = {}
+    for bundle in ("snds/schema-snds", "nomenclatures/schemas"):
+        for path, document in reference.documents(bundle).items():
+            files.setdefault(PurePosixPath(path).stem, document)
     return files
 
 
@@ -95,13 +94,11 @@ def snds_table_names() -> tuple[str, ...]:
     return tuple(sorted(_schema_files()))
 
 
-@cache
 def _load(name: str) -> dict[str, Any]:
-    path = _schema_files().get(name)
-    if path is None:
+    document = _schema_files().get(name)
+    if document is None:
         raise UnknownSndsTable(f"no SNDS schema for table {name}")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return document
 
 
 def load_snds_table(table_name: str) -> dict[str, Any]:

@@ -1,17 +1,16 @@
-"""Raw readers of the reference files the generator draws its codes from.
+"""Raw readers of the reference tables (bastide's bundle) the generator draws its codes from.
 
 Each reader runs once per process (cached); nothing here depends on the seed.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 
-from bastide.reference import shared_data_path
+from bastide import reference
+from bastide.cdm.spec import FIELD_LEVEL
 
 _UNACCENT = str.maketrans("ÀÂÄÁÉÈÊËÎÏÍÔÖÓÙÛÜÚÇŒ", "AAAAEEEEIIIOOOUUUUCO")
 
@@ -21,36 +20,35 @@ def plain(text: str) -> str:
     return text.upper().translate(_UNACCENT)
 
 
-def _rows(path: Path, encoding: str = "utf-8", delimiter: str = ";") -> list[list[str]]:
-    with path.open(encoding=encoding, newline="") as handle:
-        return list(csv.reader(handle, delimiter=delimiter))
+def _rows(name: str) -> list[list[str]]:
+    return reference.rows(name)
 
 
 @lru_cache(maxsize=1)
 def cim10() -> dict[str, str]:
     """CIM-10 code (no dot) -> label, from IR_CIM_V."""
-    rows = _rows(shared_data_path("nomenclatures", "IR_CIM_V.csv"))
+    rows = _rows("nomenclatures/IR_CIM_V")
     return {r[0]: r[1] for r in rows[1:] if r}
 
 
 @lru_cache(maxsize=1)
 def ccam() -> dict[str, tuple[str, str]]:
     """CCAM act code -> (label, regrouping code such as ATM, ADI, ADE, ADC)."""
-    rows = _rows(shared_data_path("nomenclatures", "IR_CCAM_V63.csv"))
+    rows = _rows("nomenclatures/IR_CCAM_V63")
     return {r[0]: (r[1], r[2]) for r in rows[1:] if r}
 
 
 @cache
 def atc(level: int) -> dict[str, str]:
     """ATC code -> label at level 1..5 (Open Medic)."""
-    rows = _rows(shared_data_path("nomenclatures", f"openmedic_ATC{level}.csv"))
+    rows = _rows(f"nomenclatures/openmedic_ATC{level}")
     return {r[0]: r[1].strip() for r in rows[1:] if r}
 
 
 @lru_cache(maxsize=1)
 def ucd() -> dict[str, str]:
     """UCD code (13 chars, zero-padded) -> name."""
-    rows = _rows(shared_data_path("nomenclatures", "NU_UCD_R.csv"))
+    rows = _rows("nomenclatures/NU_UCD_R")
     return {r[0]: r[8] for r in rows[1:] if r}
 
 
@@ -88,7 +86,7 @@ def _price(text: str) -> float:
 @lru_cache(maxsize=1)
 def bdpm_compositions() -> dict[str, set[str]]:
     """CIS -> active substance names (upper case, without accents)."""
-    rows = _rows(shared_data_path("nomenclatures", "bdpm", "CIS_COMPO_bdpm.txt"), "latin-1", "\t")
+    rows = _rows("nomenclatures/bdpm/CIS_COMPO_bdpm")
     subs: dict[str, set[str]] = {}
     for r in rows:
         if len(r) > 6 and r[6] == "SA":
@@ -99,10 +97,10 @@ def bdpm_compositions() -> dict[str, set[str]]:
 @lru_cache(maxsize=1)
 def bdpm_presentations() -> list[tuple[Presentation, str]]:
     """Every active, reimbursed presentation with its route of administration."""
-    cis_rows = _rows(shared_data_path("nomenclatures", "bdpm", "CIS_bdpm.txt"), "latin-1", "\t")
+    cis_rows = _rows("nomenclatures/bdpm/CIS_bdpm")
     cis = {r[0]: r for r in cis_rows if len(r) > 10}
     out: list[tuple[Presentation, str]] = []
-    for r in _rows(shared_data_path("nomenclatures", "bdpm", "CIS_CIP_bdpm.txt"), "latin-1", "\t"):
+    for r in _rows("nomenclatures/bdpm/CIS_CIP_bdpm"):
         if len(r) < 10 or r[0] not in cis or r[3] != "Présentation active":
             continue
         rate = r[8].replace(" ", "").rstrip("%")
@@ -128,14 +126,14 @@ def bdpm_presentations() -> list[tuple[Presentation, str]]:
 @lru_cache(maxsize=1)
 def departments() -> list[tuple[str, str, str]]:
     """(INSEE department code, name, chef-lieu commune code)."""
-    rows = _rows(shared_data_path("snds-omop-mapping", "v_departement_2023.csv"), delimiter=",")
+    rows = _rows("snds-omop-mapping/v_departement_2023")
     return [(r[0], r[6], r[2]) for r in rows[1:] if r]
 
 
 @lru_cache(maxsize=1)
 def communes() -> dict[str, list[str]]:
     """INSEE department code -> its communes' INSEE codes (current communes only)."""
-    rows = _rows(shared_data_path("snds-omop-mapping", "v_commune_2023.csv"), delimiter=",")
+    rows = _rows("snds-omop-mapping/v_commune_2023")
     by_dep: dict[str, list[str]] = {}
     for r in rows[1:]:
         if r and r[0] == "COM":
@@ -147,15 +145,14 @@ def communes() -> dict[str, list[str]]:
 def prs_nat_ref_frequencies() -> dict[int, tuple[float, str]]:
     """PRS_NAT_REF -> (percent of DCIR claim lines, mapped OMOP visit concept), from the
     HDH documentation (general population, June 2014)."""
-    path = shared_data_path("snds-omop-mapping", "Freq_prs_nat_ref_er_prs_f.csv")
-    rows = _rows(path, delimiter=",")
+    rows = _rows("snds-omop-mapping/Freq_prs_nat_ref_er_prs_f")
     header = next(i for i, r in enumerate(rows) if r and r[0] == "PRS_NAT_REF")
     return {int(r[0]): (float(r[1]), r[4]) for r in rows[header + 1 :] if r and r[0].isdigit()}
 
 
 @lru_cache(maxsize=1)
 def prs_nat_ref_codes() -> set[int]:
-    rows = _rows(shared_data_path("nomenclatures", "IR_NAT_V.csv"))
+    rows = _rows("nomenclatures/IR_NAT_V")
     return {int(r[0]) for r in rows[1:] if r and r[0].isdigit()}
 
 
@@ -169,9 +166,7 @@ class OmopField:
 @cache
 def omop_fields(table: str) -> tuple[OmopField, ...]:
     """Fields of an OMOP CDM v5.4 table in specification order."""
-    path = shared_data_path("omop-spec", "OMOP_CDMv5.4_Field_Level.csv")
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = reference.records(FIELD_LEVEL)
     return tuple(
         OmopField(r["cdmFieldName"], r["isRequired"] == "Yes", r["cdmDatatype"])
         for r in rows
