@@ -163,10 +163,11 @@ def _delimited_table(spec: Delimited, data: bytes) -> pa.Table:
     text = data.decode(spec.encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
-    quoting = csv.QUOTE_MINIMAL if spec.quoting else csv.QUOTE_NONE
-    rows = list(
-        csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter, quoting=quoting)
-    )
+    lines = io.StringIO(text, newline="")
+    if spec.quoting:
+        rows = list(csv.reader(lines, delimiter=spec.delimiter))
+    else:
+        rows = list(csv.reader(lines, delimiter=spec.delimiter, quoting=csv.QUOTE_NONE))
     if spec.header_line is None:
         width = max(len(r) for r in rows)
         header = [f"c{i}" for i in range(1, width + 1)]

@@ -15,10 +15,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from shared_data import shared_data_dir
 
 from bastide import reference
 from bastide.reference import Bundle, ReferenceDataCorrupt, ReferenceDataMissing
+from shared_data import shared_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = Path(str(resources.files("bastide.reference").joinpath(reference.BUNDLE)))
@@ -120,7 +120,7 @@ def test_a_changed_bundle_file_is_refused_by_its_checksum(tmp_path: Path) -> Non
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    with pytest.raises(ReferenceDataCorrupt, match="IR_CIM_V.parquet does not match"):
+    with pytest.raises(ReferenceDataCorrupt, match=r"IR_CIM_V\.parquet does not match"):
         Bundle(copy).table("nomenclatures/IR_CIM_V")
     target.unlink()
     with pytest.raises(ReferenceDataMissing, match="reinstall bastide"):
@@ -136,3 +136,12 @@ def test_product_code_never_names_the_source_folder() -> None:
         if re.search(r"\.\./shared|BASTIDE_SHARED_DATA|shared/data", path.read_text("utf-8"))
     ]
     assert offenders == []
+
+
+def test_the_docs_list_every_table_with_its_licence() -> None:
+    text = (REPO / "docs" / "reference-data.md").read_text(encoding="utf-8")
+    for t in reference.tables():
+        listed = t.name if "openmedic_ATC" not in t.name else "nomenclatures/openmedic_ATC1"
+        row = next((line for line in text.splitlines() if f"`{listed}`" in line), None)
+        assert row is not None, f"{t.name} is not listed in docs/reference-data.md"
+        assert t.licence in row, f"{t.name}: its licence {t.licence} is not in its row"

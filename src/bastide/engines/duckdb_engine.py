@@ -177,6 +177,9 @@ def _first_line(message: str) -> str:
 def parse(sql: str) -> exp.Expression:
     """Parse canonical-dialect SQL into a tree (raises QueryError on a syntax error)."""
     try:
-        return sqlglot.parse_one(sql, read=CANONICAL_DIALECT)
+        tree = sqlglot.parse_one(sql, read=CANONICAL_DIALECT)
     except sqlglot.errors.ParseError as exc:
         raise syntax_error(exc) from exc
+    if not isinstance(tree, exp.Expression):  # a bare keyword parses to a non-statement
+        raise QueryError(f"not an SQL statement: {sql[:80]!r}")
+    return tree

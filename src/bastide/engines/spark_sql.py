@@ -57,7 +57,7 @@ def parse_canonical(sql: str | exp.Expression) -> exp.Expression:
         statements = [s for s in sqlglot.parse(sql, read=CANONICAL_DIALECT) if s is not None]
     except sqlglot.errors.ParseError as exc:
         raise syntax_error(exc) from exc
-    if len(statements) != 1:
+    if len(statements) != 1 or not isinstance(statements[0], exp.Expression):
         raise QueryError(f"expected one SQL statement, got {len(statements)}")
     return statements[0]
 

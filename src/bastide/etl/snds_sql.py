@@ -193,7 +193,15 @@ FROM (
 """
 
 # -- §2.2 PMSI MCO stays: valid chaining, no placeholder, no error or duplicate stays ----
-_RET_FLAGS = ("NIR_RET", "NAI_RET", "SEX_RET", "SEJ_RET", "FHO_RET", "PMS_RET", "DAT_RET")
+_RET_FLAGS: tuple[str, ...] = (
+    "NIR_RET",
+    "NAI_RET",
+    "SEX_RET",
+    "SEJ_RET",
+    "FHO_RET",
+    "PMS_RET",
+    "DAT_RET",
+)
 _RET_FLAGS += ("COH_NAI_RET", "COH_SEX_RET")  # from 2013; NULL before
 _RET_OK = " AND ".join(
     f"COALESCE(CAST(c.{f} AS VARCHAR), '0') IN ('0', 'false', 'False')" for f in _RET_FLAGS

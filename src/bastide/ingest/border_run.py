@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import multiprocessing
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -26,7 +28,7 @@ DOMAINS = ("person", "hospital_patient", "stay", "provider")
 CodeSets = dict[str, pa.Array]
 
 
-def pseudonymisers(key: bytes) -> dict[str, object]:
+def pseudonymisers(key: bytes) -> dict[str, Callable[[Any], Any]]:
     """One vectorised pseudonymiser per identifier domain, under the hub secret."""
     return {d: Pseudonymiser(key, d).pseudonymise for d in DOMAINS}
 

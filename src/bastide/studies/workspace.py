@@ -86,6 +86,9 @@ class SandboxEngine:
     def execute(self, sql: str | exp.Expression, params: dict[str, Any] | None = None) -> None:
         raise StudyError("studies only read in the workspace")
 
+    def register_parquet(self, name: str, source: Any) -> None:
+        raise StudyError("studies read only the project's extract: no files in the workspace")
+
     def encrypt_spill(self, directory: Path) -> None:
         """The sandbox already spills only encrypted blocks, into its own directory."""
 
