@@ -87,5 +87,9 @@ def _root(
 
         if engine not in ENGINES:
             raise typer.BadParameter(f"{engine!r}: expected one of {', '.join(ENGINES)}")
+        if engine == "spark":
+            from bastide.optional import SPARK, require
+
+            require(SPARK)  # an optional extra: say so now, before any work is done
         # The same override as the environment variable: it wins over bastide.toml.
         os.environ["BASTIDE_ENGINE__NAME"] = engine
