@@ -59,9 +59,9 @@ def require(extra: Extra, module: str | None = None) -> ModuleType:
     A package that is installed but fails to import (a broken install, one of its own
     dependencies missing) is reported as such, also in one line.
     """
-    name = module or extra.module
     try:
-        return importlib.import_module(name)
+        importlib.import_module(extra.module)  # first: tells "absent" from "broken"
+        return importlib.import_module(module or extra.module)
     except ImportError as exc:
         if exc.name == extra.module:
             raise not_installed(extra) from None
