@@ -76,6 +76,10 @@ class Hub:
         root = root.resolve()
         if (root / CONFIG_FILE).exists():
             raise FileExistsError(f"{root} already holds a hub ({CONFIG_FILE} exists)")
+        if keys is not None and keys.get("provider") == "pkcs11":
+            from bastide.optional import HSM, require
+
+            require(HSM)  # before anything is written: no half-made hub without the extra
         root.mkdir(parents=True, exist_ok=True)
         for sub in SUBDIRS:
             (root / sub).mkdir(parents=True, exist_ok=True)

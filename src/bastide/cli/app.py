@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="bastide",
@@ -61,7 +62,10 @@ def run() -> None:
     try:
         app()
     except _expected_errors() as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escape: messages quote "[keys] provider" or "bastide[spark]", not Rich markup
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
 
 
@@ -83,5 +87,9 @@ def _root(
 
         if engine not in ENGINES:
             raise typer.BadParameter(f"{engine!r}: expected one of {', '.join(ENGINES)}")
+        if engine == "spark":
+            from bastide.optional import SPARK, require
+
+            require(SPARK)  # an optional extra: say so now, before any work is done
         # The same override as the environment variable: it wins over bastide.toml.
         os.environ["BASTIDE_ENGINE__NAME"] = engine

@@ -104,6 +104,9 @@ def open_engine(name: str = "duckdb", **options: Any) -> Engine:
 
         return DuckDBEngine(**options)
     if name == "spark":
+        from bastide.optional import SPARK, require
+
+        require(SPARK)  # an optional extra: one line saying how to install it
         from bastide.engines.spark_engine import SparkEngine
 
         return SparkEngine(**options)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bastide.engines.base import QueryError
+from bastide.optional import SPARK, require
 
 # pyspark logs every failed query, with its plan and literal values, to stderr: bastide
 # reports failures itself, in one line, and its logs never hold patient-level values.
@@ -105,10 +106,7 @@ def root_session(
     with _LOCK:
         if _ROOT is not None and not _stopped(_ROOT):
             return _ROOT
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as exc:  # pragma: no cover - pyspark is a dependency
-            raise QueryError("the Spark engine needs pyspark, which is not installed") from exc
+        SparkSession = require(SPARK, "pyspark.sql").SparkSession  # the optional extra
         builder = SparkSession.builder.appName("bastide")
         if master.startswith("sc://"):
             builder = builder.remote(master)

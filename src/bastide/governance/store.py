@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bastide.governance.errors import MetadataStoreError
+from bastide.optional import POSTGRES, require
 
 if TYPE_CHECKING:
     from bastide.hub import Hub
@@ -47,8 +48,10 @@ def _normalise(url: str) -> str:
         raise MetadataStoreError(
             f"[metadata] url: unsupported database {backend!r} (use sqlite or postgresql)"
         )
-    if parsed.drivername in ("postgresql", "postgresql+psycopg2"):  # psycopg 3 is installed
+    if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "postgresql+psycopg":
+        require(POSTGRES)  # psycopg 3, the optional extra `postgres`
     return parsed.render_as_string(hide_password=False)
 
 
@@ -84,7 +87,12 @@ class MetadataStore:
             self._owned = False
         else:
             self.url = _normalise(url_or_engine)
-            self.engine = create_engine(self.url)
+            try:
+                self.engine = create_engine(self.url)
+            except ImportError as exc:  # another driver named in the URL, not installed
+                raise MetadataStoreError(
+                    f"[metadata] url: the database driver is not installed ({exc})"
+                ) from None
             self._owned = True
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -113,8 +113,13 @@ def ingest(
 
     run_id = uuid.uuid4().hex
     staging_scope = f"staging:{run_id}"
-    staging = Staging(hub.paths.tmp / f"ingest-{run_id}", encryption_for(hub, staging_scope))
+    # The engine first: one that cannot open (e.g. Spark without pyspark) leaves no staging.
     engine = open_engine_for(hub)
+    try:
+        staging = Staging(hub.paths.tmp / f"ingest-{run_id}", encryption_for(hub, staging_scope))
+    except BaseException:
+        engine.close()
+        raise
     try:
         with warehouse.begin(f"ingest {partition} from {directory.name}") as writer:
             ctx = IngestContext(

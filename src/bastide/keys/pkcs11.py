@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from bastide.keys.provider import KeyError_
+from bastide.optional import HSM, require
 
 if TYPE_CHECKING:
     import pkcs11
@@ -34,6 +35,7 @@ NONCE_BYTES = 12
 
 
 def _lib(module: str) -> Any:
+    require(HSM)  # python-pkcs11, an optional extra: one line saying how to install it
     import pkcs11
 
     if not os.path.exists(module):
@@ -48,6 +50,7 @@ class _Token:
     """One logged-in session on a token, shared by the key objects of a provider."""
 
     def __init__(self, module: str, token_label: str, pin: str) -> None:
+        require(HSM)
         import pkcs11
 
         self.module, self.label = module, token_label
@@ -154,6 +157,7 @@ class Pkcs11Provider:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pkcs11Provider:
+        require(HSM)  # first: without python-pkcs11, nothing else here matters
         keys = dict(settings.values.get("keys", {}))
         if "pin" in keys:
             raise KeyError_(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bastide.keys.provider import KeyError_
+from bastide.optional import SPARK, not_installed
 
 if TYPE_CHECKING:
     from bastide.keys.keyring import Keyring
@@ -35,7 +36,7 @@ CRYPTO_FACTORY = "org.apache.parquet.crypto.keytools.PropertiesDrivenCryptoFacto
 def pyspark_jars() -> Path:
     spec = importlib.util.find_spec("pyspark")
     if spec is None or spec.origin is None:
-        raise KeyError_("pyspark is not installed: Spark cannot read the hub's files")
+        raise not_installed(SPARK)
     return Path(spec.origin).parent / "jars"
 
 
