@@ -4,8 +4,9 @@ nothing outside the installed package (and the user's own working directory) is 
     uv run python scripts/fresh_install_check.py [--persons 2000] [--keep]
 
 1. build the wheel from this checkout;
-2. install it, with the locked versions of its base dependencies only (no extras), into a
-   new virtual environment in a temporary directory outside the checkout;
+2. install it, with the locked versions of its base dependencies only (no extras, so no
+   pyspark, python-pkcs11 or psycopg: checked), into a new virtual environment in a
+   temporary directory outside the checkout;
 3. in an empty working directory, with HOME and TMPDIR inside it, run under strace
    `bastide demo --persons N`, then a governed study: accounts, a project request, its
    review, approval and activation, the project extract, `bastide study run` and
@@ -32,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "studies" / "nsaid_gi_bleeding.yaml"
 PASSWORD = "fresh install check password"
+OPTIONAL = ("pyspark", "pkcs11", "psycopg")  # the extras spark, hsm, postgres: not installed
 SYSTEM_ROOTS = (
     "/etc/",
     "/proc/",
@@ -99,6 +101,10 @@ def build_and_install(root: Path) -> Path:
     python = venv / "bin" / "python"
     run([uv, "pip", "install", "--quiet", "--python", str(python), "-r", str(requirements)])
     run([uv, "pip", "install", "--quiet", "--no-deps", "--python", str(python), str(wheel)])
+    probe = "import importlib.util as u; print([m for m in OPTIONAL if u.find_spec(m)])"
+    found = run([str(python), "-c", f"OPTIONAL = {list(OPTIONAL)!r}; {probe}"]).stdout.strip()
+    if found != "[]":
+        raise SystemExit(f"the base install brought optional packages: {found}")
     return venv
 
 
