@@ -80,6 +80,19 @@ LOCAL_CODE_MAPS = {
 }
 
 
+def new_vocabulary_rows(table: str, key: tuple[str, ...]) -> exp.Select:
+    """``src_<table>`` less the rows whose primary key ``known_<table>`` already holds:
+    a key defined by another partition (bastide's, an import, another hospital) keeps
+    that definition. ``table`` and ``key`` are trusted names, never user text."""
+    match = exp.and_(*(exp.column(c, table="k").eq(exp.column(c, table="s")) for c in key))
+    known = exp.select("1").from_(exp.to_table(f"known_{table}").as_("k")).where(match)
+    return (
+        exp.select("s.*")
+        .from_(exp.to_table(f"src_{table}").as_("s"))
+        .where(exp.Not(this=exp.Exists(this=known)))
+    )
+
+
 def _entity_of(column: str) -> str | None:
     if column in _FK_ALIASES:
         return _FK_ALIASES[column]
