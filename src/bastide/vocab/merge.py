@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 
 from bastide.cdm.lookup import MAPS_TO, normalise_codes
-from bastide.ingest.tables import conform, omop_storage_schema
+from bastide.cdm.spec import conform
 from bastide.storage import Snapshot
 from bastide.vocab.typed import KEYS
 
@@ -125,7 +125,7 @@ def translate(tables: dict[str, pl.DataFrame], translation: pl.DataFrame) -> Non
 
 
 def to_arrow(table: str, rows: pl.DataFrame) -> pa.Table:
-    return conform(rows.to_arrow(), omop_storage_schema(table))
+    return conform(rows.to_arrow(), table, strict=False)
 
 
 # -- for ingests -----------------------------------------------------------------------------

@@ -19,12 +19,11 @@ import polars as pl
 from bastide import __version__
 from bastide.hub import Hub
 from bastide.ingest.national import warehouse_vocabulary
-from bastide.ingest.tables import omop_storage_schema
 from bastide.storage import Snapshot, SnapshotWriter, Warehouse
 from bastide.vocab import merge
 from bastide.vocab.delivery import Delivery, read_delivery
 from bastide.vocab.files import TABLES
-from bastide.vocab.typed import KEYS
+from bastide.vocab.typed import KEYS, storage_schema
 
 
 @dataclass
@@ -95,7 +94,7 @@ def _write_import(
     rows = {}
     for table in TABLES:
         if table not in delivery.tables:
-            delivery.tables[table] = merge.frame(omop_storage_schema(table).empty_table())
+            delivery.tables[table] = merge.frame(storage_schema(table).empty_table())
         data = delivery.tables[table]
         if table in ("concept_relationship", "concept_ancestor"):
             # relationships among bastide's own concepts stay bastide's

@@ -10,8 +10,7 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 
-from bastide.cdm.spec import table_spec
-from bastide.ingest.tables import omop_storage_schema
+from bastide.cdm.spec import arrow_schema, table_spec
 from bastide.vocab.errors import at_line
 from bastide.vocab.files import LINE, RawTable
 
@@ -33,6 +32,11 @@ KEYS: dict[str, tuple[str, ...]] = {
         "valid_end_date",
     ),
 }
+
+
+def storage_schema(table: str) -> pa.Schema:
+    """The OMOP schema of ``table`` with every field nullable, as the warehouse stores it."""
+    return pa.schema([f.with_nullable(True) for f in arrow_schema(table)])
 
 
 def _date(text: pl.Expr) -> pl.Expr:
@@ -57,7 +61,7 @@ def typed_table(table: str, raw: RawTable) -> pl.DataFrame:
     """``raw`` with the columns and types of ``table`` (plus LINE); VocabularyError at the
     first missing column, empty required value, badly typed value or repeated key."""
     spec = table_spec(table)
-    schema = omop_storage_schema(table)
+    schema = storage_schema(table)
     frame = raw.frame
     missing = [f.name for f in spec.fields if f.required and f.name not in frame.columns]
     if missing:
@@ -88,7 +92,7 @@ def typed_table(table: str, raw: RawTable) -> pl.DataFrame:
         again = seen.filter(pl.col("_seen") > 0).head(1)
         if again.height:
             row = again.row(0, named=True)
-            first = result.join(again.select(key), on=list(key)).get_column(LINE).min()
+            first = int(result.join(again.select(key), on=list(key)).get_column(LINE).min())  # type: ignore[arg-type]
             shown = ", ".join(f"{k} {row[k]!r}" for k in key)
             raise at_line(raw.file, row[LINE], f"duplicate {shown} (first on line {first})")
     return result
