@@ -23,12 +23,18 @@ HEADERS = {
     "vocabulary_concept_id",
 }
 # A CIM-10 code mapped to SNOMED, and SNOMED's parent of that condition.
+ALWAYS = ("19700101", "20991231", "")
 CONCEPTS = [
-    "45000001\tType 2 diabetes without complications\tCondition\tCIM10\tICD10 code\t\tE11.9\t19700101\t20991231\t",
-    "201826\tType 2 diabetes mellitus\tCondition\tSNOMED\tClinical Finding\tS\t44054006\t19700101\t20991231\t",
-    "201820\tDiabetes mellitus\tCondition\tSNOMED\tClinical Finding\tS\t73211009\t19700101\t20991231\t",
-    '8507\tMALE "M"\tGender\tGender\tGender\tS\tM\t19700101\t20991231\t',
-]
+    "\t".join(row)
+    for row in (
+        ("45000001", "Type 2 diabetes", "Condition", "CIM10", "ICD10 code", "", "E11.9", *ALWAYS),
+        ("201826", "Type 2 diabetes mellitus", "Condition", "SNOMED", "Clinical Finding", "S",
+         "44054006", *ALWAYS),
+        ("201820", "Diabetes mellitus", "Condition", "SNOMED", "Clinical Finding", "S",
+         "73211009", *ALWAYS),
+        ("8507", 'MALE "M"', "Gender", "Gender", "Gender", "S", "M", *ALWAYS),
+    )
+]  # fmt: skip
 RELATIONSHIPS = [
     "45000001\t201826\tMaps to\t20200101\t20991231\t",
     "201826\t45000001\tMapped from\t20200101\t20991231\t",
@@ -36,9 +42,12 @@ RELATIONSHIPS = [
     "201820\t201826\tSubsumes\t19700101\t20991231\t",
 ]
 VOCABULARIES = [
-    "None\tOMOP Standardized Vocabularies\tOMOP generated\tv5.0 TEST-RELEASE\t44819096",
-    "SNOMED\tSystematic Nomenclature of Medicine\tSNOMED International\t2024-03-01 SNOMED\t44819097",
-    "CIM10\tInternational Classification of Diseases, French edition\tATIH\tCIM10 2024\t0",
+    "\t".join(row)
+    for row in (
+        ("None", "OMOP Standardized Vocabularies", "OMOP generated", "v5.0 TEST", "44819096"),
+        ("SNOMED", "SNOMED CT", "SNOMED International", "2024-03-01 SNOMED", "44819097"),
+        ("CIM10", "CIM-10 (ATIH)", "ATIH", "CIM10 2024", "0"),
+    )
 ]
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import pyarrow.compute as pc
 import pytest
-from conftest import EUNOMIA
 
 from bastide.governance import Governance, Identity
 from bastide.governance.errors import PermissionDenied
@@ -16,6 +15,7 @@ from bastide.storage import Warehouse
 from bastide.vocab import VocabularyError
 from bastide.vocab.merge import ATHENA_PARTITION
 from bastide.vocab.service import import_vocabulary, vocabulary_status_for
+from conftest import EUNOMIA
 
 
 def _csv(name: str) -> str:
@@ -30,9 +30,10 @@ def _counts_from_csv() -> dict[str, object]:
         db.sql(f"SELECT vocabulary_id, count(*) FROM {concept} GROUP BY 1").fetchall()
     )
     total = db.sql(f"SELECT count(*) FROM {relationship}").fetchone()
+    ids = f"(SELECT concept_id FROM {concept})"
     kept = db.sql(
-        f"SELECT count(*) FROM {relationship} r WHERE r.concept_id_1 IN "
-        f"(SELECT concept_id FROM {concept}) AND r.concept_id_2 IN (SELECT concept_id FROM {concept})"
+        f"SELECT count(*) FROM {relationship} r "
+        f"WHERE r.concept_id_1 IN {ids} AND r.concept_id_2 IN {ids}"
     ).fetchone()
     assert total is not None and kept is not None
     return {"by_vocabulary": by_vocabulary, "relationships": total[0], "kept": kept[0]}
