@@ -137,7 +137,9 @@ def test_status_counts_the_reused_french_concept(
     status = vocabulary_status_for(gov, olga)
     assert status.french_concepts_reused == 1
     assert status.ancestor_derived
-    imported = {(v.vocabulary_id, v.concepts) for v in status.lines if v.partition == ATHENA_PARTITION}
+    imported = {
+        (v.vocabulary_id, v.concepts) for v in status.lines if v.partition == ATHENA_PARTITION
+    }
     assert imported == {("SNOMED", 2), ("Gender", 1)}
 
 
