@@ -85,7 +85,7 @@ def test_cohort_with_descendants_matches_the_csv_files(warehouse: Snapshot, ance
     assert alone == itself
 
 
-def test_one_row_per_vocabulary_key_after_the_import(warehouse: Snapshot) -> None:
+def _assert_unique_keys(snapshot: Snapshot) -> None:
     db = duckdb.connect()
     for table, key in (
         ("concept", "concept_id"),
@@ -93,10 +93,32 @@ def test_one_row_per_vocabulary_key_after_the_import(warehouse: Snapshot) -> Non
         ("concept_relationship", "concept_id_1, concept_id_2, relationship_id"),
         ("concept_ancestor", "ancestor_concept_id, descendant_concept_id"),
     ):
-        db.register("t", warehouse.dataset(table).to_table())
+        db.register("t", snapshot.dataset(table).to_table())
         repeated = db.sql(f"SELECT {key} FROM t GROUP BY ALL HAVING count(*) > 1").fetchall()
         assert repeated == [], table
         db.unregister("t")
+
+
+def test_one_row_per_vocabulary_key_after_the_import(warehouse: Snapshot) -> None:
+    _assert_unique_keys(warehouse)
     partitions = {p.name for p in warehouse.partitions("concept")}
     hospital = warehouse.dataset("concept", partitions=["hospital-eunomia-synthea27nj"])
     assert "hospital-eunomia-synthea27nj" in partitions and hospital.count_rows() == 0
+
+
+def test_an_extract_ingested_after_the_import_adds_no_vocabulary_key_twice(
+    hub: Hub, gov: Governance, olga: Identity
+) -> None:
+    import_vocabulary(gov, olga, EUNOMIA, subset=True)
+    ingest(hub, EUNOMIA, "omop")
+    snapshot = Warehouse(hub).current()
+    assert snapshot is not None
+    _assert_unique_keys(snapshot)
+    hospital = "hospital-eunomia-synthea27nj"
+    # its CONCEPT rows are all imported already; its relationships to concepts the shard
+    # does not ship are new keys, and stay with the hospital
+    assert snapshot.dataset("concept", partitions=[hospital]).count_rows() == 0
+    assert snapshot.dataset("concept_relationship", partitions=[hospital]).count_rows() > 0
+    assert (
+        _cohort_persons(snapshot, Concept(concept_id=SINUSITIS)) == _persons_from_csv(SINUSITIS)[0]
+    )

@@ -44,7 +44,8 @@ _FK_ALIASES = {
     "preceding_visit_detail_id": "visit_detail",
     "parent_visit_detail_id": "visit_detail",
 }
-# Vocabulary tables are shared, not per-source: they pass through unchanged.
+# Vocabulary tables are shared, not per-source: only keys no other source defines are added
+# (every one has a key in bastide.vocab.typed.KEYS).
 VOCABULARY_TABLES = (
     "concept",
     "concept_relationship",

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
-import sqlglot.expressions as exp
 
 from bastide.cdm.spec import table_spec
 from bastide.cdm.vocabulary import code_map
@@ -99,7 +98,7 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
     engine.register("code_map", code_map(vocabulary["concept"], relationships))
     write_vocabulary = not _has_partition(ctx, "concept", VOCABULARY_PARTITION)
     for lower in staged:
-        if lower in KEYS and lower in etl.VOCABULARY_TABLES:
+        if lower in etl.VOCABULARY_TABLES:
             known = _known_keys(ctx, lower, vocabulary if write_vocabulary else {})
             engine.register(f"known_{lower}", known)
 
@@ -121,10 +120,8 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
             exclusions.append(Exclusion(name, f"not imported: {etl.SKIPPED_TABLES[lower]}", rows))
         else:
             schema = t.omop_storage_schema(lower)
-            if lower in etl.VOCABULARY_TABLES and lower in KEYS:
+            if lower in etl.VOCABULARY_TABLES:
                 stream = engine.stream(etl.new_vocabulary_rows(lower, KEYS[lower]))
-            elif lower in etl.VOCABULARY_TABLES:
-                stream = engine.stream(exp.select("*").from_(f"src_{lower}"))
             else:
                 columns = [f.name for f in table_spec(lower).fields]
                 stream = engine.stream(etl.table_query(ctx.partition, lower, columns))
