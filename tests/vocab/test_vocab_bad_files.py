@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from athena_fixture import CONCEPTS, RELATIONSHIPS, VOCABULARIES, write_download
 
 from bastide.governance import Governance, Identity
 from bastide.hub import Hub
 from bastide.storage import Warehouse
 from bastide.vocab import VocabularyError
 from bastide.vocab.service import import_vocabulary
-from conftest import CONCEPTS, RELATIONSHIPS, VOCABULARIES, write_download
 
 GOOD_CONCEPT = CONCEPTS[1]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from athena_fixture import write_download
 from typer.testing import CliRunner
 
 from bastide.cli import app
 from bastide.governance import Governance, Identity
 from bastide.hub import Hub
-from conftest import write_download
 
 runner = CliRunner()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from athena_fixture import EUNOMIA
 
 from bastide.cohorts import CohortDefinition, Concept, ConceptSet, Entry, Events
 from bastide.cohorts.build import build_cohort
@@ -15,7 +16,6 @@ from bastide.hub import Hub
 from bastide.ingest import ingest
 from bastide.storage import Snapshot, Warehouse
 from bastide.vocab.service import import_vocabulary
-from conftest import EUNOMIA
 
 SINUSITIS = 4283893  # SNOMED 'Sinusitis': Eunomia's conditions hold three concepts below it
 HYPERLIPIDEMIA = 432867

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.compute as pc
 import pytest
+from athena_fixture import EUNOMIA
 
 from bastide.governance import Governance, Identity
 from bastide.governance.errors import PermissionDenied
@@ -15,7 +16,6 @@ from bastide.storage import Warehouse
 from bastide.vocab import VocabularyError
 from bastide.vocab.merge import ATHENA_PARTITION
 from bastide.vocab.service import import_vocabulary, vocabulary_status_for
-from conftest import EUNOMIA
 
 
 def _csv(name: str) -> str:
@@ -121,7 +121,7 @@ def test_imported_tables_are_encrypted_on_disk(hub: Hub, gov: Governance, olga: 
 
 
 def test_lower_case_file_names_are_found(tmp_path: Path, gov: Governance, olga: Identity) -> None:
-    from conftest import write_download
+    from athena_fixture import write_download
 
     download = write_download(tmp_path / "athena", names="lower")
     result = import_vocabulary(gov, olga, download)

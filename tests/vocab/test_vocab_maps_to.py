@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from athena_fixture import write_download
 
 from bastide.cdm.concept_ids import concept_id
 from bastide.cohorts import CohortDefinition, Concept, ConceptSet, Entry, Events
@@ -23,7 +24,6 @@ from bastide.ingest import ingest
 from bastide.storage import Snapshot, Warehouse
 from bastide.vocab.merge import ATHENA_PARTITION
 from bastide.vocab.service import import_vocabulary, vocabulary_status_for
-from conftest import write_download
 
 TYPE_2 = 201826  # SNOMED 'Type 2 diabetes mellitus', the target of CIM10 E11.9
 DIABETES = 201820  # SNOMED 'Diabetes mellitus', its parent
