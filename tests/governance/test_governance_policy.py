@@ -33,6 +33,7 @@ query_project    | researcher               | active           | member
 release_output   | researcher               | active           | member
 review_release   | steward                  | active           | not_output_requester
 ingest           | operator                 | -                | -
+import_vocabulary | operator                | -                | -
 manage_keys      | operator                 | -                | -
 manage_users     | operator                 | -                | -
 list_users       | operator,steward,auditor | -                | -

@@ -15,6 +15,7 @@ from bastide.cli import audit_cmd, governance_cmd  # noqa: F401  isort: skip
 from bastide.cli import release_cmd  # noqa: F401  isort: skip
 from bastide.cli import extract_cmd, query_cmd  # noqa: F401  isort: skip
 from bastide.cli import study_cmd  # noqa: F401  isort: skip
+from bastide.cli import vocab_cmd  # noqa: F401  isort: skip
 
 
 def main() -> None:

@@ -44,7 +44,8 @@ _FK_ALIASES = {
     "preceding_visit_detail_id": "visit_detail",
     "parent_visit_detail_id": "visit_detail",
 }
-# Vocabulary tables are shared, not per-source: they pass through unchanged.
+# Vocabulary tables are shared, not per-source: only keys no other source defines are added
+# (every one has a key in bastide.vocab.typed.KEYS).
 VOCABULARY_TABLES = (
     "concept",
     "concept_relationship",
@@ -78,6 +79,19 @@ LOCAL_CODE_MAPS = {
     ),
     "drug_exposure": ("drug_source_value", "drug_concept_id", "drug_source_concept_id", "UCD"),
 }
+
+
+def new_vocabulary_rows(table: str, key: tuple[str, ...]) -> exp.Select:
+    """``src_<table>`` less the rows whose primary key ``known_<table>`` already holds:
+    a key defined by another partition (bastide's, an import, another hospital) keeps
+    that definition. ``table`` and ``key`` are trusted names, never user text."""
+    match = exp.and_(*(exp.column(c, table="k").eq(exp.column(c, table="s")) for c in key))
+    known = exp.select("1").from_(exp.to_table(f"known_{table}").as_("k")).where(match)
+    return (
+        exp.select("s.*")
+        .from_(exp.to_table(f"src_{table}").as_("s"))
+        .where(exp.Not(this=exp.Exists(this=known)))
+    )
 
 
 def _entity_of(column: str) -> str | None:

@@ -185,6 +185,12 @@ RULES: dict[Action, Rule] = {
             why="four-eyes: a steward who did not ask for the release decides on it",
         ),
         _rule(A.INGEST, [R.OPERATOR], None, why="operators run the border"),
+        _rule(
+            A.IMPORT_VOCABULARY,
+            [R.OPERATOR],
+            None,
+            why="operators load the reference vocabularies every study reads",
+        ),
         _rule(A.MANAGE_KEYS, [R.OPERATOR], None, why="operators hold key custody"),
         _rule(A.MANAGE_USERS, [R.OPERATOR], None, why="operators administer accounts"),
         _rule(

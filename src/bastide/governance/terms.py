@@ -44,6 +44,7 @@ class Action(StrEnum):
     RELEASE_OUTPUT = "release_output"
     REVIEW_RELEASE = "review_release"
     INGEST = "ingest"
+    IMPORT_VOCABULARY = "import_vocabulary"
     MANAGE_KEYS = "manage_keys"
     MANAGE_USERS = "manage_users"
     LIST_USERS = "list_users"

@@ -17,6 +17,8 @@ from bastide.ingest.context import IngestContext
 from bastide.ingest.national import VOCABULARY_PARTITION, warehouse_vocabulary
 from bastide.linkage.link import link_persons
 from bastide.sources import Reconciliation
+from bastide.vocab import merge
+from bastide.vocab.typed import KEYS
 
 _FINESS = re.compile(r"[0-9][0-9AB][0-9]{7}")
 _NATIONAL_INPUTS = {
@@ -37,7 +39,18 @@ def finess_of(name: str) -> str | None:
     return name if _FINESS.fullmatch(name) else None
 
 
-_NO_CONCEPTS = pa.table({"concept_id": pa.array([], pa.int64())})
+def _known_keys(ctx: IngestContext, table: str, french: dict[str, pa.Table]) -> pa.Table:
+    """The keys of ``table`` defined outside this source: by the other partitions of the
+    parent snapshot, and by the French vocabulary this run writes (if it does)."""
+    key = list(KEYS[table])
+    schema = t.omop_storage_schema(table)
+    parts = [schema.empty_table().select(key)]
+    others = merge.other_partitions(ctx.parent, table, ctx.partition)
+    if others and ctx.parent is not None:
+        parts.append(ctx.parent.dataset(table, partitions=others).to_table(columns=key))
+    if table in french:
+        parts.append(t.conform(french[table], schema).select(key))
+    return pa.concat_tables([p.cast(parts[0].schema) for p in parts])
 
 
 def _has_partition(ctx: IngestContext, table: str, partition: str) -> bool:
@@ -81,12 +94,13 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
             engine.register(f"src_{needed}", t.omop_storage_schema(needed).empty_table())
     _register_national(ctx, engine)
     vocabulary = warehouse_vocabulary()
-    engine.register("code_map", code_map(vocabulary["concept"], vocabulary["concept_relationship"]))
+    relationships = merge.standard_relationships(vocabulary["concept_relationship"], ctx.parent)
+    engine.register("code_map", code_map(vocabulary["concept"], relationships))
     write_vocabulary = not _has_partition(ctx, "concept", VOCABULARY_PARTITION)
-    known = [vocabulary["concept"].select(["concept_id"])] if write_vocabulary else []
-    if ctx.parent is not None and "concept" in ctx.parent.tables():
-        known.append(ctx.parent.dataset("concept").to_table(columns=["concept_id"]))
-    engine.register("known_concept", pa.concat_tables(known) if known else _NO_CONCEPTS)
+    for lower in staged:
+        if lower in etl.VOCABULARY_TABLES:
+            known = _known_keys(ctx, lower, vocabulary if write_vocabulary else {})
+            engine.register(f"known_{lower}", known)
 
     ctx.progress.step(f"linkage and ETL: {ctx.partition}", total=len(staged) + 1)
     person_map = link_persons(engine, ctx.partition, finess_of(ctx.source_name))
@@ -106,14 +120,8 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
             exclusions.append(Exclusion(name, f"not imported: {etl.SKIPPED_TABLES[lower]}", rows))
         else:
             schema = t.omop_storage_schema(lower)
-            if lower == "concept":
-                # a concept id already in the warehouse keeps its first definition
-                stream = engine.stream(
-                    "SELECT * FROM src_concept WHERE concept_id NOT IN "
-                    "(SELECT concept_id FROM known_concept)"
-                )
-            elif lower in etl.VOCABULARY_TABLES:
-                stream = engine.stream(f"SELECT * FROM src_{lower}")
+            if lower in etl.VOCABULARY_TABLES:
+                stream = engine.stream(etl.new_vocabulary_rows(lower, KEYS[lower]))
             else:
                 columns = [f.name for f in table_spec(lower).fields]
                 stream = engine.stream(etl.table_query(ctx.partition, lower, columns))
@@ -126,12 +134,9 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
             )
         ctx.progress.advance(1, lower)
 
-    if (
-        ctx.parent is None
-        or "concept" not in ctx.parent.tables()
-        or not any(p.name == VOCABULARY_PARTITION for p in ctx.parent.partitions("concept"))
-    ):
+    if write_vocabulary:
         for table, data in vocabulary.items():
             schema = t.omop_storage_schema(table)
-            ctx.writer.write(table, VOCABULARY_PARTITION, t.conform(data, schema), schema)
+            rows = merge.imported_rows(table, t.conform(data, schema), ctx.parent)
+            ctx.writer.write(table, VOCABULARY_PARTITION, rows, schema)
     return exclusions, person_map

@@ -16,6 +16,7 @@ from bastide.ingest.context import IngestContext
 from bastide.ingest.staging import staged_name, staged_schema
 from bastide.sources import Reconciliation, snds_source_schema
 from bastide.sources.declarations import CCAM, CIM10, CIP13, UCD
+from bastide.vocab import merge
 
 NOMENCLATURE_TABLES = ["IR_PHA_R"]
 VOCABULARY_PARTITION = "vocabulary-fr"
@@ -78,7 +79,8 @@ def transform_national(
 ) -> list[etl.Exclusion]:
     """Run the SNDS -> OMOP ETL and write its tables to the snapshot being built."""
     ctx.staging.register(engine, expected_inputs())
-    engine.register("code_map", code_map(vocabulary["concept"], vocabulary["concept_relationship"]))
+    relationships = merge.standard_relationships(vocabulary["concept_relationship"], ctx.parent)
+    engine.register("code_map", code_map(vocabulary["concept"], relationships))
     ctx.progress.step("ETL: SNDS -> OMOP", total=len(etl.OUTPUTS) + 2)
     etl.prepare(engine)
     ctx.progress.advance(1, "intermediate tables")
@@ -101,7 +103,8 @@ def transform_national(
     )
     for table, data in vocabulary.items():
         schema = t.omop_storage_schema(table)
-        ctx.writer.write(table, VOCABULARY_PARTITION, t.conform(data, schema), schema)
+        rows = merge.imported_rows(table, t.conform(data, schema), ctx.parent)
+        ctx.writer.write(table, VOCABULARY_PARTITION, rows, schema)
     exclusions = etl.exclusions(engine)
     ctx.progress.advance(1, "exclusions")
     return exclusions

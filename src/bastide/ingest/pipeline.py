@@ -32,6 +32,7 @@ from bastide.ingest.staging import Staging
 from bastide.linkage.evaluation import evaluate_linkage
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
 from bastide.storage import Warehouse, encryption_for, open_engine_for
+from bastide.vocab.merge import vocabulary_fingerprint
 
 SOURCES = ("snds", "omop")
 # Bumped when a change to the border or the ETL changes what a source file becomes, so
@@ -104,6 +105,10 @@ def ingest(
     fingerprint = extract_fingerprint(directory, source, name)
     warehouse = Warehouse(hub)
     current = warehouse.current()
+    # codes are mapped through the imported vocabulary: a new import re-runs the ingest
+    vocabulary = vocabulary_fingerprint(current)
+    if vocabulary is not None:
+        fingerprint["vocabulary"] = vocabulary
     if (
         current is not None
         and t.RECONCILIATION in current.tables()
