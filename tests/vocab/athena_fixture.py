@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-# The reference data next to the repository (or $BASTIDE_SHARED_DATA); tests only read it.
-SHARED_DATA = Path(
-    os.environ.get("BASTIDE_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
-)
-EUNOMIA = SHARED_DATA / "eunomia-synthea27nj"
+from shared_data import shared_data_path
+
+
+def eunomia() -> Path:
+    """Eunomia's OMOP extract and vocabulary shard, from the test reference data."""
+    return shared_data_path("eunomia-synthea27nj")
+
+
 HEADERS = {
     "CONCEPT": "concept_id concept_name domain_id vocabulary_id concept_class_id "
     "standard_concept concept_code valid_start_date valid_end_date invalid_reason",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from athena_fixture import EUNOMIA
+from athena_fixture import eunomia
 
 from bastide.cohorts import CohortDefinition, Concept, ConceptSet, Entry, Events
 from bastide.cohorts.build import build_cohort
@@ -27,7 +27,7 @@ def _persons_from_csv(ancestor: int) -> tuple[int, int]:
     for name in ("CONCEPT", "CONCEPT_RELATIONSHIP", "CONDITION_OCCURRENCE"):
         db.sql(
             f"CREATE TABLE {name} AS SELECT * FROM read_csv(?, header = true)",
-            params=[str(EUNOMIA / f"{name}.csv")],
+            params=[str(eunomia() / f"{name}.csv")],
         )
     below = db.sql(
         """
@@ -55,8 +55,8 @@ def _persons_from_csv(ancestor: int) -> tuple[int, int]:
 
 @pytest.fixture
 def warehouse(hub: Hub, gov: Governance, olga: Identity) -> Snapshot:
-    ingest(hub, EUNOMIA, "omop")  # the extract first: the import then takes over its vocabulary
-    import_vocabulary(gov, olga, EUNOMIA, subset=True)
+    ingest(hub, eunomia(), "omop")  # the extract first: the import then takes over its vocabulary
+    import_vocabulary(gov, olga, eunomia(), subset=True)
     snapshot = Warehouse(hub).current()
     assert snapshot is not None
     return snapshot
@@ -109,8 +109,8 @@ def test_one_row_per_vocabulary_key_after_the_import(warehouse: Snapshot) -> Non
 def test_an_extract_ingested_after_the_import_adds_no_vocabulary_key_twice(
     hub: Hub, gov: Governance, olga: Identity
 ) -> None:
-    import_vocabulary(gov, olga, EUNOMIA, subset=True)
-    ingest(hub, EUNOMIA, "omop")
+    import_vocabulary(gov, olga, eunomia(), subset=True)
+    ingest(hub, eunomia(), "omop")
     snapshot = Warehouse(hub).current()
     assert snapshot is not None
     _assert_unique_keys(snapshot)

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.compute as pc
 import pytest
-from athena_fixture import EUNOMIA
+from athena_fixture import eunomia
 
 from bastide.governance import Governance, Identity
 from bastide.governance.errors import PermissionDenied
@@ -19,7 +19,7 @@ from bastide.vocab.service import import_vocabulary, vocabulary_status_for
 
 
 def _csv(name: str) -> str:
-    return f"read_csv('{EUNOMIA / name}', all_varchar = true, header = true)"
+    return f"read_csv('{eunomia() / name}', all_varchar = true, header = true)"
 
 
 def _counts_from_csv() -> dict[str, object]:
@@ -43,7 +43,7 @@ def test_eunomia_shard_is_imported_and_status_matches_its_files(
     hub: Hub, gov: Governance, olga: Identity
 ) -> None:
     expected = _counts_from_csv()
-    result = import_vocabulary(gov, olga, EUNOMIA, subset=True)
+    result = import_vocabulary(gov, olga, eunomia(), subset=True)
     assert result.version == 1 and not result.unchanged
 
     status = vocabulary_status_for(gov, olga)
@@ -75,8 +75,8 @@ def test_eunomia_shard_is_imported_and_status_matches_its_files(
 def test_reimporting_the_same_files_publishes_nothing(
     hub: Hub, gov: Governance, olga: Identity
 ) -> None:
-    first = import_vocabulary(gov, olga, EUNOMIA, subset=True)
-    again = import_vocabulary(gov, olga, EUNOMIA, subset=True)
+    first = import_vocabulary(gov, olga, eunomia(), subset=True)
+    again = import_vocabulary(gov, olga, eunomia(), subset=True)
     assert again.unchanged and again.version is None
     assert [s.version for s in Warehouse(hub).snapshots()] == [first.version]
     outcomes = [
@@ -96,7 +96,7 @@ def test_a_shard_without_subset_is_refused_and_nothing_published(
     hub: Hub, gov: Governance, olga: Identity
 ) -> None:
     with pytest.raises(VocabularyError, match=r"CONCEPT_RELATIONSHIP\.csv line \d+: concept_id_1"):
-        import_vocabulary(gov, olga, EUNOMIA)
+        import_vocabulary(gov, olga, eunomia())
     assert Warehouse(hub).current() is None
     last = gov.audit.entries(1)[0]
     assert (last.action, last.outcome) == ("import_vocabulary", "failed")
@@ -105,14 +105,14 @@ def test_a_shard_without_subset_is_refused_and_nothing_published(
 
 def test_only_operators_import(gov: Governance, rita: Identity, hub: Hub) -> None:
     with pytest.raises(PermissionDenied):
-        import_vocabulary(gov, rita, EUNOMIA, subset=True)
+        import_vocabulary(gov, rita, eunomia(), subset=True)
     assert Warehouse(hub).current() is None
     last = gov.audit.entries(1)[0]
     assert (last.actor, last.action, last.outcome) == ("rita", "import_vocabulary", "denied")
 
 
 def test_imported_tables_are_encrypted_on_disk(hub: Hub, gov: Governance, olga: Identity) -> None:
-    import_vocabulary(gov, olga, EUNOMIA, subset=True)
+    import_vocabulary(gov, olga, eunomia(), subset=True)
     files = list((hub.paths.warehouse / "data" / "concept" / ATHENA_PARTITION).glob("*.parquet"))
     assert files
     for path in files:
