@@ -2,7 +2,8 @@
 
 SoftHSM2 reads ``SOFTHSM2_CONF`` once per process, so one token directory serves the whole
 test session (set up on first use, removed at exit); each test gets its own master key
-label on the one token. A second token stands for an auditor's own HSM. Without SoftHSM2 the pkcs11 runs are skipped, or fail on CI.
+label on the one token. A second token stands for an auditor's own HSM. Without SoftHSM2
+the pkcs11 runs are skipped, or fail on CI.
 """
 
 from __future__ import annotations
