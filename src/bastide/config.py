@@ -25,6 +25,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "keys": {"provider": "keyfile", "keyfile": "keys/master.key"},
     "metadata": {"url": "sqlite:///{hub}/metadata.db"},
     "ingest": {"batch_rows": 500_000, "workers": 2},
+    "audit": {
+        "checkpoint_every": 1000,
+        "checkpoint_actions": [
+            "approve_project",
+            "extract_project",
+            "release_output",
+            "review_release",
+            "manage_keys",
+            "manage_witnesses",
+        ],
+    },
 }
 
 DEFAULT_TOML = """\
@@ -63,6 +74,15 @@ url = "sqlite:///{hub}/metadata.db"
 batch_rows = 500000
 # processes sharing the border's work (one per core)
 workers = 2
+
+[audit]
+# Checkpoints: the audit head countersigned by witnesses the operator does not control
+# (docs/audit.md). The hub checkpoints every `checkpoint_every` entries (0: not by count)
+# and as soon as one of `checkpoint_actions` is recorded. Witnesses are added by an
+# auditor with `bastide audit witness add`, as [audit.witness.<name>] tables below.
+checkpoint_every = 1000
+checkpoint_actions = ["approve_project", "extract_project", "release_output",
+                      "review_release", "manage_keys", "manage_witnesses"]
 """
 
 

@@ -21,8 +21,8 @@ def test_verify_and_show(hub: Hub) -> None:
 
         ok = runner.invoke(app, ["audit", "verify"], env=env)
         assert ok.exit_code == 0, ok.output
-        # four entries: three actions and the verification's own read_audit decision
-        assert "OK: 4 entries, chain intact, signed head at 4" in ok.output
+        # three actions; the verification is recorded once it is done
+        assert "OK: 3 entries, chain intact, signed head at 3" in ok.output
         shown = runner.invoke(app, ["audit", "show", "--limit", "3"], env=env)
         assert shown.exit_code == 0 and "read_audit" in shown.output and "ingest" in shown.output
 
@@ -35,3 +35,7 @@ def test_verify_and_show(hub: Hub) -> None:
         bad = runner.invoke(app, ["audit", "verify"], env=env)
         assert bad.exit_code == 1
         assert "TAMPERED: entry 3: its content does not match its hash" in bad.output
+        last = gov.audit.entries(1)[0]
+        assert (last.action, last.outcome) == ("read_audit", "succeeded")
+        recorded = {"entries": 2, "first_bad_seq": 3, "ok": False, "rule": "read_audit"}
+        assert last.details_dict == recorded

@@ -38,6 +38,8 @@ manage_keys      | operator                 | -                | -
 manage_users     | operator                 | -                | -
 list_users       | operator,steward,auditor | -                | -
 read_audit       | auditor                  | -                | -
+checkpoint_audit | auditor,operator         | -                | -
+manage_witnesses | auditor                  | -                | -
 catalog_read     | *                        | -                | -
 catalog_write    | operator,steward         | -                | -
 """

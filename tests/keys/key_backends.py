@@ -2,7 +2,8 @@
 
 SoftHSM2 reads ``SOFTHSM2_CONF`` once per process, so one token directory serves the whole
 test session (set up on first use, removed at exit); each test gets its own master key
-label on the one token. Without SoftHSM2 the pkcs11 runs are skipped, or fail on CI.
+label on the one token. A second token stands for an auditor's own HSM. Without SoftHSM2
+the pkcs11 runs are skipped, or fail on CI.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ SOFTHSM_MODULE = Path(
 TOKEN = "bastide-tests"
 PIN = "246810"
 SO_PIN = "13579"
+# A token of the auditor's own (audit checkpoint witnesses), with another PIN. Made with
+# the first: SoftHSM2 does not see tokens initialised after the library was loaded.
+AUDITOR_TOKEN = "bastide-auditor"
+AUDITOR_PIN = "864200"
 _softhsm: dict[str, Path] = {}
 
 
@@ -50,11 +55,12 @@ def softhsm() -> Path:
     (base / "tokens").mkdir()
     _write_conf(base / "softhsm2.conf", base / "tokens")
     os.environ["SOFTHSM2_CONF"] = str(base / "softhsm2.conf")
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN,
-         "--pin", PIN, "--so-pin", SO_PIN],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    for label, pin in ((TOKEN, PIN), (AUDITOR_TOKEN, AUDITOR_PIN)):
+        subprocess.run(
+            ["softhsm2-util", "--init-token", "--free", "--label", label,
+             "--pin", pin, "--so-pin", SO_PIN],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
     _softhsm["dir"] = base
     return base
 

@@ -118,6 +118,8 @@ ALLOWED: dict[str, tuple[Check, str]] = {
     "to_state": (_state, "a project state"),
     "expires_at": (_iso_date, "an ISO date"),
     "first_bad_seq": (_count, "a sequence number"),
+    "checkpoint_seq": (_count, "a sequence number"),
+    "witnesses": (_list_of(_token), "a list of witness names"),
     "release_id": (_count, "a release request number"),
     "output_sha256": (_hex, "a hex digest"),
     "released_sha256": (_hex, "a hex digest"),

@@ -200,6 +200,18 @@ RULES: dict[Action, Rule] = {
             why="who has access is needed to review and audit it",
         ),
         _rule(A.READ_AUDIT, [R.AUDITOR], None, why="the trail is read by auditors"),
+        _rule(
+            A.CHECKPOINT_AUDIT,
+            [R.AUDITOR, R.OPERATOR],
+            None,
+            why="a checkpoint only adds evidence, whoever asks for it",
+        ),
+        _rule(
+            A.MANAGE_WITNESSES,
+            [R.AUDITOR],
+            None,
+            why="auditors choose who countersigns the trail, not the operators it watches",
+        ),
         _rule(A.CATALOG_READ, ALL_ROLES, None, why="the catalogue holds no patient data"),
         _rule(
             A.CATALOG_WRITE,

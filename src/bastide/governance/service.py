@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from bastide.audit import AuditEntry, Outcome, VerifyResult
 from bastide.audit.entry import audit_safe_reason, canonical_json
+from bastide.audit.log import CheckpointReport
+from bastide.audit.witnesses import WITNESS_NAME, WitnessTable, register_witness
 from bastide.governance import catalogue
 from bastide.governance.errors import AuthenticationFailed, InvalidRequest, PermissionDenied
 from bastide.governance.governed import Details, GovernedService
@@ -319,5 +321,34 @@ class Governance(GovernedService):
         return self.audit.entries(limit)
 
     def verify_audit(self, actor: Identity) -> VerifyResult:
-        self.authorize(actor, Action.READ_AUDIT, obj="audit:verify")
-        return self.audit.verify()
+        """Verify the log before anything is appended (an appended entry would move a
+        replaced head forward before it was seen); the outcome is then recorded."""
+
+        def work(_s: Session, _p: Project | None, _d: Decision) -> tuple[VerifyResult, Details]:
+            result = self.audit.verify()
+            details: Details = {"ok": result.ok, "entries": result.entries}
+            if result.first_bad_seq is not None:
+                details["first_bad_seq"] = result.first_bad_seq
+            return result, details
+
+        return self._run(actor, Action.READ_AUDIT, None, work, obj="audit:verify")
+
+    def checkpoint_audit(self, actor: Identity) -> CheckpointReport:
+        """Have every witness countersign the log now (refused if it does not verify)."""
+
+        def work(_s: Session, _p: Project | None, _d: Decision) -> tuple[CheckpointReport, Details]:
+            report = self.audit.checkpoint()
+            return report, {"checkpoint_seq": report.seq, "witnesses": list(report.witnesses)}
+
+        return self._run(actor, Action.CHECKPOINT_AUDIT, None, work, obj="audit:checkpoint")
+
+    def add_witness(self, actor: Identity, name: str, table: WitnessTable) -> str:
+        """Register a witness in bastide.toml (auditors); the hub's next checkpoint, made
+        at once, has it countersign the whole log. Returns its description."""
+
+        def work(_s: Session, _p: Project | None, _d: Decision) -> tuple[str, Details]:
+            witness = register_witness(self.hub.root, name, table)
+            return witness.description, {"witnesses": [name]}
+
+        obj = f"witness:{name}" if WITNESS_NAME.match(name) else None
+        return self._run(actor, Action.MANAGE_WITNESSES, None, work, obj=obj)

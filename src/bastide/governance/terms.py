@@ -49,5 +49,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     LIST_USERS = "list_users"
     READ_AUDIT = "read_audit"
+    CHECKPOINT_AUDIT = "checkpoint_audit"
+    MANAGE_WITNESSES = "manage_witnesses"
     CATALOG_READ = "catalog_read"
     CATALOG_WRITE = "catalog_write"
