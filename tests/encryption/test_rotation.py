@@ -13,6 +13,7 @@ from key_backends import Backend
 from typer.testing import CliRunner
 
 from bastide.cli import app
+from bastide.governance import Governance
 from bastide.hub import Hub
 from bastide.keys.store import WrappedKey
 from bastide.storage import Warehouse, encryption_for
@@ -21,6 +22,9 @@ from bastide.storage.parquet_io import open_dataset, write_parquet
 
 def loaded(backend: Backend, root: Path) -> Hub:
     hub = backend.make_hub(root)
+    with Governance(hub) as gov:  # key operations are governed: an operator acts
+        olga = gov.add_user(None, "olga", ["operator"])
+        gov.add_user(olga, "rita", ["researcher"])
     with Warehouse(hub).begin("load") as w:
         w.write("person", "snds", person())
         w.write("condition_occurrence", "snds", conditions())
@@ -61,10 +65,23 @@ def test_rotate_rewraps_every_data_key_and_rewrites_no_data(
     old_master = hub.keys.key_id
     backup = backend.backup_master(hub)
 
-    result = CliRunner().invoke(app, ["keys", "rotate", "--hub", str(hub.root)])
+    refused = CliRunner().invoke(app, ["keys", "rotate", "--hub", str(hub.root), "--as", "rita"])
+    assert refused.exit_code != 0 and "manage_keys needs the role operator" in str(
+        refused.exception
+    )
+    assert Hub(hub.root).keys.key_id == old_master
+
+    result = CliRunner().invoke(app, ["keys", "rotate", "--hub", str(hub.root), "--as", "olga"])
     assert result.exit_code == 0, result.output
-    # pseudonym secret, person and condition_occurrence snapshots, project p1
-    assert "Re-wrapped 4 data key(s)" in result.output
+    # pseudonym secret, audit log, person and condition_occurrence snapshots, project p1
+    assert "Re-wrapped 5 data key(s)" in result.output
+    with Governance(Hub(hub.root)) as gov:
+        entries = [e for e in gov.audit.entries(newest_first=False) if e.action == "manage_keys"]
+    assert [(e.actor, e.outcome) for e in entries] == [
+        ("rita", "denied"),
+        ("olga", "allowed"),
+        ("olga", "succeeded"),
+    ]
 
     assert fingerprints(hub.root) == before  # not one data file rewritten
     fresh = Hub(hub.root)
@@ -101,12 +118,12 @@ def test_an_interrupted_rotation_keeps_everything_readable_and_resumes(
     )
 
     readable(hub.root)  # half re-wrapped: both master keys open what they wrapped
-    status = CliRunner().invoke(app, ["keys", "status", "--hub", str(hub.root)])
+    status = CliRunner().invoke(app, ["keys", "status", "--hub", str(hub.root), "--as", "olga"])
     assert "rotation was interrupted" in status.output
 
     report = Hub(hub.root).keyring.rotate()
-    assert (report.already_done, report.rewrapped) == (1, 3)
+    assert (report.already_done, report.rewrapped) == (1, 4)  # of 5, the audit key included
     assert report.new_master == new_id
     readable(hub.root)
-    status = CliRunner().invoke(app, ["keys", "status", "--hub", str(hub.root)])
+    status = CliRunner().invoke(app, ["keys", "status", "--hub", str(hub.root), "--as", "olga"])
     assert "rotation was interrupted" not in status.output and report.new_master in status.output

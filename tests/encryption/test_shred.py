@@ -12,6 +12,7 @@ from key_backends import Backend
 from typer.testing import CliRunner
 
 from bastide.cli import app
+from bastide.governance import Governance
 from bastide.hub import Hub
 from bastide.keys import KeyShredded
 from bastide.storage import DataShredded, Warehouse, encryption_for
@@ -32,6 +33,9 @@ def read(hub: Hub, project: str, path: Path) -> None:
 
 def test_shred_makes_one_project_unreadable_for_ever(backend: Backend, tmp_path: Path) -> None:
     hub = backend.make_hub(tmp_path / "hub")
+    with Governance(hub) as gov:  # key operations are governed: an operator acts
+        olga = gov.add_user(None, "olga", ["operator"])
+        gov.add_user(olga, "stella", ["steward"])
     with Warehouse(hub).begin("load") as w:
         w.write("person", "snds", person())
         w.commit()
@@ -42,7 +46,11 @@ def test_shred_makes_one_project_unreadable_for_ever(backend: Backend, tmp_path:
     assert record is not None
     blob = base64.b64encode(record.blob)  # as the key store writes it
 
-    result = CliRunner().invoke(app, ["keys", "shred", "a", "--yes", "--hub", str(hub.root)])
+    shred = ["keys", "shred", "a", "--yes", "--hub", str(hub.root), "--as"]
+    refused = CliRunner().invoke(app, [*shred, "stella"])
+    assert refused.exit_code != 0 and "manage_keys" in str(refused.exception)
+    read(Hub(hub.root), "a", a)  # refused: still readable
+    result = CliRunner().invoke(app, [*shred, "olga"])
     assert result.exit_code == 0, result.output
 
     fresh = Hub(hub.root)
@@ -60,10 +68,23 @@ def test_shred_makes_one_project_unreadable_for_ever(backend: Backend, tmp_path:
         write_parquet(
             tmp_path / "x.parquet", conditions(5), encryption=encryption_for(fresh, "project:a")
         )
-    again = CliRunner().invoke(app, ["keys", "shred", "a", "--yes", "--hub", str(hub.root)])
+    again = CliRunner().invoke(app, [*shred, "olga"])
     assert again.exit_code != 0 and "already shredded" in str(again.exception)
-    status = CliRunner().invoke(app, ["keys", "status", "--hub", str(hub.root)])
+    status = CliRunner().invoke(app, ["keys", "status", "--hub", str(hub.root), "--as", "olga"])
     assert "shredded: project:a" in status.output
+    with Governance(Hub(hub.root)) as gov:
+        outcomes = [
+            (e.actor, e.outcome)
+            for e in gov.audit.entries(newest_first=False)
+            if e.action == "manage_keys" and e.object == "project:a"
+        ]
+    assert outcomes == [
+        ("stella", "denied"),
+        ("olga", "allowed"),
+        ("olga", "succeeded"),
+        ("olga", "allowed"),
+        ("olga", "failed"),
+    ]
 
 
 def test_destroy_also_forgets_the_copy_this_process_holds(backend: Backend, tmp_path: Path) -> None:
