@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, insert, update
 from witnessing import (
+    append_sample,
     key_file_witness,
     restore_rows,
     rewrite_as_key_holder,
@@ -53,15 +54,7 @@ def world(hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert log.head is not None
     head_at_old, rows_at_old = "", []
     for i in range(1, N + 1):
-        log.append(
-            "olga" if i % 2 else "rita",
-            "ingest" if i % 2 else "query_project",
-            "succeeded" if i % 3 else "denied",
-            project=None if i % 2 else "diabetes-outcomes",
-            obj=f"snapshot:v{i}",
-            reason=f"reason {i}",
-            details={"table": "person", "row_count": 100 * i},
-        )
+        append_sample(log, i)
         if i == OLD:
             head_at_old, rows_at_old = log.head.path.read_text(), rows(log)
         if i == CHECKPOINTED:

@@ -8,7 +8,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
+from witnessing import append_sample, tamper
 
 from bastide.audit import AuditLog
 from bastide.audit.entry import AuditEntry, compute_hash
@@ -22,34 +23,10 @@ N = 8
 def log(hub: Hub):
     audit = AuditLog(hub)
     for i in range(1, N + 1):
-        audit.append(
-            "olga" if i % 2 else "rita",
-            "ingest" if i % 2 else "query_project",
-            "succeeded" if i % 3 else "denied",
-            project=None if i % 2 else "diabetes-outcomes",
-            obj=f"snapshot:v{i}",
-            reason=f"reason {i}",
-            details={"table": "person", "row_count": 100 * i},
-        )
+        append_sample(audit, i)
     assert audit.verify().ok
     yield audit
     audit.close()
-
-
-def _untriggered(conn: Connection) -> None:
-    """What an attacker with database rights does first."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-    else:
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
-
-
-def _tamper(log: AuditLog, *statements) -> None:
-    with log.engine.begin() as conn:
-        _untriggered(conn)
-        for statement in statements:
-            conn.execute(statement)
 
 
 def _row(log: AuditLog, seq: int) -> AuditEntry:
@@ -87,7 +64,7 @@ CHANGES = {
 
 @pytest.mark.parametrize("field", sorted(CHANGES))
 def test_modifying_any_field_is_detected(log: AuditLog, field: str) -> None:
-    _tamper(log, update(audit_log).where(audit_log.c.seq == 5).values({field: CHANGES[field]}))
+    tamper(log, update(audit_log).where(audit_log.c.seq == 5).values({field: CHANGES[field]}))
     result = log.verify()
     assert not result.ok and result.first_bad_seq == 5
     expected = "does not link" if field == "prev_hash" else "does not match its hash"
@@ -96,14 +73,14 @@ def test_modifying_any_field_is_detected(log: AuditLog, field: str) -> None:
 
 
 def test_changing_the_sequence_number_is_detected(log: AuditLog) -> None:
-    _tamper(log, update(audit_log).where(audit_log.c.seq == N).values(seq=N + 5))
+    tamper(log, update(audit_log).where(audit_log.c.seq == N).values(seq=N + 5))
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, N)
     assert "jumps from entry 7 to 13" in result.problem
 
 
 def test_deletion_is_detected(log: AuditLog) -> None:
-    _tamper(log, delete(audit_log).where(audit_log.c.seq == 4))
+    tamper(log, delete(audit_log).where(audit_log.c.seq == 4))
     result = log.verify()
     assert (result.ok, result.first_bad_seq, result.entries) == (False, 4, 3)
     assert result.problem == "missing: the log jumps from entry 3 to 5 (deleted)"
@@ -114,7 +91,7 @@ def test_deletion_with_renumbering_is_detected(log: AuditLog) -> None:
     statements += [
         update(audit_log).where(audit_log.c.seq == s).values(seq=s - 1) for s in range(5, N + 1)
     ]
-    _tamper(log, *statements)
+    tamper(log, *statements)
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, 4)
     assert "does not link" in result.problem
@@ -135,7 +112,7 @@ def test_insertion_is_detected_even_when_rehashed(log: AuditLog) -> None:
         for s in range(N, 3, -1)
     ]
     statements.append(insert(audit_log).values(forged.__dict__))
-    _tamper(log, *statements)
+    tamper(log, *statements)
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, 4)
     assert result.problem == "its content does not match its hash (modified or forged)"
@@ -145,13 +122,13 @@ def test_appending_a_forged_entry_is_detected(log: AuditLog) -> None:
     last = _row(log, N)
     forged = replace(last, seq=N + 1, prev_hash=last.entry_hash, reason="forged")
     forged = replace(forged, entry_hash=compute_hash(forged, key=None))
-    _tamper(log, insert(audit_log).values(forged.__dict__))
+    tamper(log, insert(audit_log).values(forged.__dict__))
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, N + 1)
 
 
 def test_reordering_is_detected(log: AuditLog) -> None:
-    _tamper(
+    tamper(
         log,
         update(audit_log).where(audit_log.c.seq == 3).values(seq=-3),
         update(audit_log).where(audit_log.c.seq == 6).values(seq=3),
@@ -163,7 +140,7 @@ def test_reordering_is_detected(log: AuditLog) -> None:
 
 
 def test_truncation_is_detected(log: AuditLog) -> None:
-    _tamper(log, delete(audit_log).where(audit_log.c.seq > 5))
+    tamper(log, delete(audit_log).where(audit_log.c.seq > 5))
     result = log.verify()
     assert (result.ok, result.first_bad_seq, result.entries) == (False, 6, 5)
     assert result.problem == (
@@ -172,7 +149,7 @@ def test_truncation_is_detected(log: AuditLog) -> None:
 
 
 def test_truncation_then_new_entries_is_detected(log: AuditLog) -> None:
-    _tamper(log, delete(audit_log).where(audit_log.c.seq > 5))
+    tamper(log, delete(audit_log).where(audit_log.c.seq > 5))
     for _ in range(N):  # the hub keeps working; the head must not follow the new chain
         log.append("olga", "ingest", "succeeded")
     result = log.verify()
@@ -181,7 +158,7 @@ def test_truncation_then_new_entries_is_detected(log: AuditLog) -> None:
 
 
 def test_emptying_the_log_is_detected(log: AuditLog) -> None:
-    _tamper(log, delete(audit_log))
+    tamper(log, delete(audit_log))
     result = log.verify()
     assert (result.ok, result.first_bad_seq, result.entries) == (False, 1, 0)
 

@@ -49,6 +49,19 @@ def token_witness(
     register_witness(hub_root, name, table)
 
 
+def append_sample(log: AuditLog, i: int) -> None:
+    """The i-th entry of the sample log the attack tests tamper with."""
+    log.append(
+        "olga" if i % 2 else "rita",
+        "ingest" if i % 2 else "query_project",
+        "succeeded" if i % 3 else "denied",
+        project=None if i % 2 else "diabetes-outcomes",
+        obj=f"snapshot:v{i}",
+        reason=f"reason {i}",
+        details={"table": "person", "row_count": 100 * i},
+    )
+
+
 def untriggered(conn: Connection) -> None:
     """What an attacker with database rights does first."""
     if conn.dialect.name == "postgresql":
