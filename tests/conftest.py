@@ -35,10 +35,22 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """A running throwaway server; databases are created and dropped per test."""
+    """A running throwaway server; databases are created and dropped per test.
 
-    def __init__(self, port: int) -> None:
+    ``stop()`` and ``start()`` let a fault test take the server away mid-command (a test
+    that stops it starts it again before it ends)."""
+
+    def __init__(self, port: int, ctl: list[str] | None = None) -> None:
         self.port = port
+        self._ctl = ctl or []
+
+    def stop(self) -> None:
+        subprocess.run([*self._ctl, "-m", "immediate", "-w", "stop"], check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
+
+    def start(self) -> None:
+        subprocess.run([*self._ctl, "-w", "-t", "30", "start"], check=True,
+                       capture_output=True, timeout=60)  # fmt: skip
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -123,8 +135,9 @@ def postgresql_server() -> Iterator[PostgresServer]:
         detail = log.read_text() if log.exists() else start.stderr
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"PostgreSQL did not start: {detail.strip()[-500:]}", pytrace=False)
+    ctl = [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
     try:
-        yield PostgresServer(port)
+        yield PostgresServer(port, ctl)
     finally:
         run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)

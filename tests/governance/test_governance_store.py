@@ -64,6 +64,7 @@ def test_postgresql_urls_use_psycopg() -> None:
         MetadataStore(store_url)
     message = str(caught.value)
     assert message.startswith(
+        "the metadata database is unreachable: "
         "cannot open metadata store postgresql+psycopg://u:***@127.0.0.1:1/db"
     )
     assert "secret" not in message

@@ -390,11 +390,13 @@ def test_a_table_without_person_id_holding_patient_rows_is_refused(world: World)
     ):
         extract_project(world.gov, world.people.olga, "notes")
     last = world.gov.audit.entries(1)[0]
-    assert (last.action, last.outcome, last.details_dict) == (
+    assert (last.action, last.outcome, last.details_dict["error"]) == (
         "extract_project",
         "failed",
-        {"error": "ExtractError"},
+        "ExtractError",
     )
+    intent = world.gov.audit.entries(2)[1]  # the failure closes the intent it pairs with
+    assert (intent.outcome, intent.details_dict["run"]) == ("allowed", last.details_dict["run"])
     assert not extract_dir(world.hub, "notes").exists()
 
 
@@ -406,7 +408,10 @@ def test_the_audit_log_holds_table_names_and_counts_only(world: World) -> None:
         scope({"person": PERSON_COLUMNS, "death": ["person_id", "death_date"]}),
     )
     manifest = extract_project(world.gov, world.people.olga, "audited")
-    done, allowed = world.gov.audit.entries(3)[0], world.gov.audit.entries(3)[2]
+    recent = world.gov.audit.entries(4)
+    done, intent = recent[0], recent[1]
+    allowed = next(e for e in recent if e.outcome == "allowed" and "run" not in e.details_dict)
+    assert (intent.outcome, intent.details_dict) == ("allowed", {"run": done.details_dict["run"]})
     assert (allowed.action, allowed.outcome, allowed.actor) == (
         "extract_project",
         "allowed",
@@ -419,6 +424,7 @@ def test_the_audit_log_holds_table_names_and_counts_only(world: World) -> None:
         "extract:audited",
     )
     assert done.details_dict == {
+        "run": intent.details_dict["run"],
         "snapshot": str(manifest.snapshot),
         "tables": ["death", "person"],
         "row_counts": {

@@ -127,6 +127,7 @@ ALLOWED: dict[str, tuple[Check, str]] = {
     "profile": (_token, "a disclosure profile name"),
     "check_status": (_matches(re.compile(r"^(pass|review|fail)$")), "pass, review or fail"),
     "ok": (lambda v: isinstance(v, bool), "true or false"),
+    "run": (_hex, "a run id (hex)"),  # pairs an action's intent with its outcome
 }
 
 

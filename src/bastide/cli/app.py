@@ -59,8 +59,15 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 def run() -> None:
     """Run the CLI; expected errors print one line on stderr instead of a stack trace."""
+    from sqlalchemy.exc import DBAPIError
+
     try:
-        app()
+        try:
+            app()
+        except DBAPIError as exc:  # the metadata database went away mid-command
+            from bastide.governance.store import unreachable
+
+            raise unreachable(exc) from None
     except _expected_errors() as exc:
         # escape: messages quote "[keys] provider" or "bastide[spark]", not Rich markup
         err_console.print(

@@ -41,8 +41,23 @@ def gc(
         typer.Option("--keep", min=1, help="Keep only the newest N snapshots (default: all)."),
     ] = None,
 ) -> None:
-    """Delete what no kept snapshot needs: leftovers of interrupted writes, old versions."""
-    report = Warehouse(Hub.locate(hub)).gc(keep=keep)
+    """Delete what no kept snapshot needs: leftovers of interrupted writes, old versions.
+
+    Also removes the staging of interrupted ingests (destroying their staging keys) and
+    records in the audit log the outcome of runs interrupted after their audited intent."""
+    from bastide.ingest.records import reconcile_ingests
+    from bastide.ingest.staging import clean_orphans
+    from bastide.projects.extract import reconcile_extracts
+
+    the_hub = Hub.locate(hub)
+    orphans = clean_orphans(the_hub)
+    for line in [*reconcile_ingests(the_hub), *reconcile_extracts(the_hub)]:
+        console.print(line, highlight=False)
+    report = Warehouse(the_hub).gc(keep=keep)
+    console.print(
+        f"Removed the staging of {orphans.runs} interrupted ingest(s): {orphans.folders} "
+        f"folder(s) ({orphans.bytes:,} bytes), {orphans.keys} staging key(s) destroyed."
+    )
     console.print(
         f"Removed {report.files} file(s) ({report.bytes:,} bytes), "
         f"{report.manifests} snapshot manifest(s), {report.staging_dirs} staging dir(s)."

@@ -36,3 +36,7 @@ class AuthenticationFailed(GovernanceError):
 
 class MetadataStoreError(GovernanceError):
     """The metadata database cannot be opened or migrated."""
+
+
+class MetadataUnreachable(MetadataStoreError):
+    """The metadata database stopped answering (server down, connection lost)."""

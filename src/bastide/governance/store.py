@@ -7,7 +7,9 @@ The URL is the hub's ``[metadata] url`` with ``{hub}`` replaced by the hub direc
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +19,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bastide.governance.errors import MetadataStoreError
+from bastide.governance.errors import MetadataStoreError, MetadataUnreachable
 from bastide.optional import POSTGRES, require
 
 if TYPE_CHECKING:
@@ -36,6 +38,27 @@ def metadata_url(hub: Hub) -> str:
     """The hub's metadata URL with ``{hub}`` resolved."""
     raw = str(hub.settings.get("metadata", "url"))
     return raw.replace("{hub}", str(hub.root))
+
+
+def unreachable(exc: BaseException) -> MetadataUnreachable:
+    """One clear error for a database that stopped answering, with the driver's first line
+    (never a stack trace, never a query or its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return MetadataUnreachable(f"the metadata database is unreachable: {first}")
+
+
+@contextlib.contextmanager
+def metadata_errors(after: str = "") -> Iterator[None]:
+    """Turn a lost database connection inside the block into ``MetadataUnreachable``;
+    ``after`` is added to its message (what was already done, what happens next)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        error = unreachable(exc)
+        if after:
+            error = MetadataUnreachable(f"{error}; {after}")
+        raise error from None
 
 
 def _normalise(url: str) -> str:
@@ -138,6 +161,13 @@ class MetadataStore:
                         config = _alembic_config()
                         config.attributes["connection"] = conn
                         command.upgrade(config, "head")
+            except DBAPIError as exc:
+                cause = getattr(exc, "orig", None) or exc
+                first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+                raise MetadataUnreachable(
+                    f"the metadata database is unreachable: cannot open metadata store "
+                    f"{self.safe_url}: {first}"
+                ) from None
             except SQLAlchemyError as exc:
                 cause = getattr(exc, "orig", None) or exc  # the driver's own message
                 first = (str(cause).splitlines() or [type(cause).__name__])[0]

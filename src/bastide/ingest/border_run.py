@@ -7,7 +7,13 @@ files of one table go to the same lane, which checks their keys for duplicates t
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +25,7 @@ import pyarrow as pa
 
 from bastide.ingest.progress import Progress
 from bastide.ingest.staging import Staging, staged_name
+from bastide.ingest.steps import BORDER_LANE_STEP, announce
 from bastide.pseudonym import Pseudonymiser
 from bastide.sources import FileReconciliation, Reconciliation, discover, known_codes, read_extract
 from bastide.sources.errors import SourceFileError
@@ -96,10 +103,40 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
     return LaneResult(staged_files, quarantine_files, files, error)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Initializer of a lane process: it ends when the ingest that started it ends, even
+    one killed outright (SIGKILL leaves it no chance to stop its pool).
+
+    On Linux the kernel sends SIGKILL to the worker when its parent dies
+    (``PR_SET_PDEATHSIG``); everywhere, a thread also checks that the parent is still its
+    parent, which covers other systems and a parent that died before the call."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watcher below still ends the worker
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _lane_process(lane: Lane) -> LaneResult:
     """A lane in its own process: it opens the hub's staging key itself."""
     from bastide.hub import Hub
     from bastide.storage import encryption_for
+
+    announce(BORDER_LANE_STEP)
 
     encryption = encryption_for(Hub(lane.hub_root), lane.staging_scope)
     return _run_lane(lane, Staging(lane.staging_root, encryption, prefix=lane.prefix), None)
@@ -161,7 +198,12 @@ def stage_extract(
     results: list[LaneResult] = []
     if len(lanes) > 1:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(len(lanes) - 1, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            len(lanes) - 1,
+            mp_context=context,
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             others = [pool.submit(_lane_process, lane) for lane in lanes[1:]]
             here = Staging(staging.root, staging.encryption, prefix=lanes[0].prefix)
             results.append(_run_lane(lanes[0], here, progress))

@@ -20,15 +20,24 @@ import pyarrow as pa
 
 from bastide import __version__
 from bastide.errors import BastideError
+from bastide.governance.errors import MetadataUnreachable
+from bastide.governance.store import metadata_errors
 from bastide.hub import Hub
 from bastide.ingest import tables as t
 from bastide.ingest.context import IngestContext
 from bastide.ingest.hospital import stage_hospital, transform_hospital
 from bastide.ingest.national import stage_national, transform_national
 from bastide.ingest.progress import Progress, Silent
-from bastide.ingest.records import record_failure, record_ingest
+from bastide.ingest.records import (
+    reconcile_ingests,
+    record_failure,
+    record_ingest,
+    record_intent,
+    rows_of,
+)
 from bastide.ingest.result import IngestResult
-from bastide.ingest.staging import Staging
+from bastide.ingest.staging import Staging, StagingClaim, clean_orphans
+from bastide.ingest.steps import StepHook, announce
 from bastide.linkage.evaluation import evaluate_linkage
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
 from bastide.storage import Warehouse, encryption_for, open_engine_for
@@ -60,23 +69,48 @@ def partition_name(source: str, name: str) -> str:
     return name if source == "snds" else f"hospital-{name}"
 
 
+class _Run:
+    """What the recorder needs to know of a run that failed: its id once its intent is
+    audited, and whether its snapshot was published."""
+
+    def __init__(self) -> None:
+        self.run: str | None = None
+        self.published: int | None = None
+
+
 def _recorded(run: Callable[..., IngestResult]) -> Callable[..., IngestResult]:
     """Record every run, succeeded or failed, in the audit log (and the catalogue)."""
 
     @functools.wraps(run)
     def recorded(hub: Hub, directory: Path, source: str, **options: Any) -> IngestResult:
+        state = _Run()
+        hook = options.get("on_step")
         try:
-            result = run(hub, directory, source, **options)
-        except IngestError:
-            raise  # refused before anything ran
+            result = run(hub, directory, source, _state=state, **options)
+        except (IngestError, MetadataUnreachable):
+            raise  # refused before anything ran, or nothing can be recorded now
         except BastideError as exc:
             name = options.get("name") or ("snds" if source == "snds" else Path(directory).name)
-            record_failure(hub, partition_name(source, name), exc)
+            with metadata_errors(_after(state, record=True)):
+                record_failure(hub, partition_name(source, name), exc, state.run)
             raise
-        record_ingest(hub, result)
+        with metadata_errors(_after(state, record=False)):
+            record_ingest(hub, result, hook)
         return result
 
     return recorded
+
+
+def _after(state: _Run, *, record: bool) -> str:
+    """What an operator is told happened, when the outcome cannot be recorded."""
+    if state.published is not None:
+        return (
+            f"snapshot {state.published} was published; it is recorded in the audit log and "
+            "the catalogue at the next start (ingest, extract or 'bastide gc')"
+        )
+    if state.run is not None:
+        return "nothing was published; the next start records the run as failed"
+    return "nothing was published" if record else ""
 
 
 @_recorded
@@ -89,8 +123,12 @@ def ingest(
     truth: Path | None = None,
     encoding: str | None = None,
     progress: Progress | None = None,
+    on_step: StepHook | None = None,
+    _state: _Run | None = None,
 ) -> IngestResult:
-    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract)."""
+    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract).
+
+    ``on_step`` is called with each step's name as it is reached (see ``ingest.steps``)."""
     directory = Path(directory)
     if source not in SOURCES:
         raise IngestError(f"unknown source type {source!r}: expected one of {', '.join(SOURCES)}")
@@ -99,9 +137,14 @@ def ingest(
     name = name or ("snds" if source == "snds" else directory.name)
     partition = partition_name(source, name)
     progress = progress or Silent()
+    state = _state or _Run()
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
+    announce("ingest:start", on_step)
+    # Earlier runs first: their staging goes, their unrecorded outcomes are recorded.
+    clean_orphans(hub)
+    reconciled = reconcile_ingests(hub)
     fingerprint = extract_fingerprint(directory, source, name)
     warehouse = Warehouse(hub)
     current = warehouse.current()
@@ -114,16 +157,23 @@ def ingest(
         and t.RECONCILIATION in current.tables()
         and current.fingerprint(t.RECONCILIATION, partition) == fingerprint
     ):
-        return IngestResult(source, partition, None, unchanged=True)
+        return IngestResult(source, partition, None, unchanged=True, reconciled=reconciled)
 
     run_id = uuid.uuid4().hex
     staging_scope = f"staging:{run_id}"
     # The engine first: one that cannot open (e.g. Spark without pyspark) leaves no staging.
     engine = open_engine_for(hub)
     try:
-        staging = Staging(hub.paths.tmp / f"ingest-{run_id}", encryption_for(hub, staging_scope))
+        # claimed before the folder and the key exist, so a clean-up never takes them
+        claim = StagingClaim(hub.paths.tmp, run_id)
     except BaseException:
         engine.close()
+        raise
+    try:
+        staging = Staging(claim.root, encryption_for(hub, staging_scope))
+    except BaseException:
+        engine.close()
+        claim.release()
         raise
     try:
         with warehouse.begin(f"ingest {partition} from {directory.name}") as writer:
@@ -142,17 +192,21 @@ def ingest(
                 encoding=encoding,
                 workers=int(hub.settings.get("ingest", "workers")),
             )
-            result = IngestResult(source, partition, None, unchanged=False)
+            result = IngestResult(
+                source, partition, None, unchanged=False, run=run_id, reconciled=reconciled
+            )
             timings["fingerprint"] = time.perf_counter() - started
             mark = time.perf_counter()
             if source == "snds":
                 reconciliation, vocabulary = stage_national(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
+                announce("ingest:staged", on_step)
                 mark = time.perf_counter()
                 result.exclusions = transform_national(ctx, engine, vocabulary)
             else:
                 reconciliation = stage_hospital(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
+                announce("ingest:staged", on_step)
                 mark = time.perf_counter()
                 result.exclusions, person_map = transform_hospital(ctx, engine)
                 methods = pa.compute.value_counts(person_map["method"]).to_pylist()
@@ -164,28 +218,32 @@ def ingest(
             timings["etl"] = time.perf_counter() - mark
             result.reconciliation = reconciliation
             _write_records(ctx, result)
+            # Audit the intent, then publish: a run stopped in between is reconciled.
+            announce("ingest:intent", on_step)
+            with metadata_errors("nothing was published"):
+                record_intent(hub, partition, writer.version, run_id)
+            state.run = run_id
+            announce("ingest:publish", on_step)
             snapshot = writer.commit(
                 {
                     "source": source,
                     "partition": partition,
                     "bastide": __version__,
+                    "run": run_id,
                     "rows_read": reconciliation.rows_read,
                     "rows_quarantined": reconciliation.rows_quarantined,
                 }
             )
+            state.published = snapshot.version
     finally:
         engine.close()
         staging.remove()
         # staged files are gone; their key goes too, so no copy of them could ever be read
         hub.keyring.destroy(staging_scope, "ingest run finished")
+        claim.release()
+    announce("ingest:published", on_step)
     result.version = snapshot.version
-    result.rows = {
-        table: p.rows
-        for table in snapshot.tables()
-        if table not in t.OWN_TABLES
-        for p in snapshot.partitions(table)
-        if p.name == partition
-    }
+    result.rows = rows_of(snapshot, partition)
     timings["total"] = time.perf_counter() - started
     result.seconds = timings
     return result

@@ -24,6 +24,8 @@ class IngestResult:
     linkage_methods: dict[str, int] = field(default_factory=dict)
     linkage_quality: LinkageQuality | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    run: str | None = None  # the run id pairing the audited intent with its outcome
+    reconciled: list[str] = field(default_factory=list)  # interrupted runs recorded first
 
     def quarantined_by_reason(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -34,8 +36,14 @@ class IngestResult:
 
     def render(self) -> RenderableType:
         if self.unchanged:
-            return f"[bold]{self.partition}[/]: unchanged since the current snapshot; nothing to do"
-        parts: list[RenderableType] = []
+            return "\n".join(
+                [
+                    *self.reconciled,
+                    f"[bold]{self.partition}[/]: unchanged since the current snapshot; "
+                    "nothing to do",
+                ]
+            )
+        parts: list[RenderableType] = list(self.reconciled)
         if self.reconciliation is not None:
             parts.append(self.reconciliation.render(f"Border: {self.partition}"))
         if self.exclusions:

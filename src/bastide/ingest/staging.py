@@ -4,12 +4,25 @@ Staged tables are typed and pseudonymised (no raw identifier ever reaches disk) 
 through the same Parquet module as the warehouse, so they are encrypted like it. PMSI
 year tables (T_MCO19B, T_MCO20B, …) are staged under their declared name (T_MCOaaB) with
 a ``PMSI_YEAR`` column, since stay numbers are unique only within a year.
+
+A run's staging is ``<hub>/tmp/ingest-<run id>/`` and its data key ``staging:<run id>``.
+The run holds an exclusive ``flock`` on ``<hub>/tmp/ingest-<run id>.lock`` (holding its
+pid) from before either exists until both are gone, so a run killed outright is told from
+a live one: its lock is free. ``clean_orphans`` removes the staging of such runs and
+destroys their keys; every ingest and ``bastide gc`` call it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import re
+import secrets
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -18,7 +31,12 @@ from bastide.sources import QUARANTINE_SCHEMA, SourceSchema
 from bastide.storage.encryption import HubEncryption
 from bastide.storage.parquet_io import ParquetEncryption, ParquetFileWriter, open_dataset
 
+if TYPE_CHECKING:
+    from bastide.hub import Hub
+
 YEAR_COLUMN = "PMSI_YEAR"
+PREFIX = "ingest-"
+_RUN = re.compile(r"[0-9a-f]{8,64}")  # a run id (uuid4 hex)
 
 
 def staged_name(schema: SourceSchema) -> str:
@@ -138,3 +156,98 @@ class Staging:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# -- ownership of a run's staging, and clean-up after runs that were killed ---------------
+class StagingClaim:
+    """The live run's claim on ``tmp/ingest-<run id>``: an exclusive lock on its lock file.
+
+    The lock file is locked under a temporary name, then renamed into place, so a lock
+    file that can be seen is always held by a live run or left by a dead one."""
+
+    def __init__(self, tmp: Path, run_id: str) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.run_id = run_id
+        self.root = tmp / f"{PREFIX}{run_id}"
+        self.path = tmp / f"{PREFIX}{run_id}.lock"
+        pending = tmp / f".{PREFIX}{run_id}.{secrets.token_hex(4)}.lock"
+        fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, json.dumps({"pid": os.getpid()}).encode())
+        os.rename(pending, self.path)
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Give the claim up once the staging and its key are gone."""
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+
+@dataclass(frozen=True)
+class OrphanReport:
+    runs: int  # runs whose staging or key was left behind
+    folders: int
+    bytes: int
+    keys: int
+
+
+def _free(lock: Path) -> int | None:
+    """An open, locked descriptor on ``lock`` if no live run holds it, else None."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return -1  # no lock file: no live run (a run locks before it creates anything)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def clean_orphans(hub: Hub) -> OrphanReport:
+    """Remove the staging folders of ingest runs that are no longer alive and destroy their
+    staging keys; a live run's are left alone."""
+    tmp = hub.paths.tmp
+    runs: set[str] = set()
+    if tmp.is_dir():
+        for entry in tmp.iterdir():
+            name = entry.name
+            run = name[len(PREFIX) :].removesuffix(".lock")
+            if name.startswith(PREFIX) and _RUN.fullmatch(run):
+                runs.add(run)
+    for record in hub.keyring.store.records():
+        kind, _, run = record.scope.partition(":")
+        if kind == "staging" and _RUN.fullmatch(run):
+            runs.add(run)
+    folders = size = keys = cleaned = 0
+    for run in sorted(runs):
+        lock = tmp / f"{PREFIX}{run}.lock"
+        fd = _free(lock)
+        if fd is None:
+            continue  # a live run
+        try:
+            touched = False
+            folder = tmp / f"{PREFIX}{run}"
+            if folder.is_dir():
+                size += _size(folder)
+                shutil.rmtree(folder, ignore_errors=True)
+                folders += 1
+                touched = True
+            scope = f"staging:{run}"
+            if hub.keyring.store.read(scope) is not None:
+                hub.keyring.destroy(scope, "ingest run interrupted; staging removed")
+                keys += 1
+                touched = True
+            cleaned += touched
+            lock.unlink(missing_ok=True)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+    return OrphanReport(runs=cleaned, folders=folders, bytes=size, keys=keys)

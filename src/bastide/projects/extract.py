@@ -7,7 +7,11 @@ selects the population and the rows and columns of each granted table
 Parquet file per table under ``projects/<name>/extract/``, encrypted under the project's
 data key (``encryption_for(hub, "project:<name>")``), with a manifest naming the snapshot
 it came from. A new extract replaces the previous one whole. The audit log records the
-decision, then the outcome with table names and row counts only.
+decision, the intent (with a run id that the new manifest carries), then the outcome with
+table names and row counts only. An extract interrupted between its intent and its outcome
+(killed, or the metadata database gone) is reconciled at the next start (``bastide gc``,
+the next ingest or extract): its outcome is recorded from whether the manifest in place
+carries its run id.
 
 ``open_extract`` gives the workspace the extract's tables as Arrow datasets.
 """
@@ -31,8 +35,11 @@ from bastide.audit import Outcome
 from bastide.audit.entry import audit_safe_reason, canonical_json
 from bastide.cdm.spec import arrow_schema, is_omop_table
 from bastide.errors import BastideError
+from bastide.governance.errors import MetadataUnreachable
 from bastide.governance.governed import SYSTEM
+from bastide.governance.store import metadata_errors
 from bastide.governance.terms import Action
+from bastide.ingest.steps import StepHook, announce
 from bastide.projects import perimeter
 from bastide.projects.errors import ExtractError, ExtractMissing, ProjectDataError
 from bastide.projects.layout import (
@@ -107,6 +114,7 @@ class ExtractManifest:
     persons: int
     scope_sha256: str
     tables: dict[str, TableEntry]
+    run: str = ""  # the run that wrote it (pairs its audited intent with its outcome)
 
     @property
     def row_counts(self) -> dict[str, int]:
@@ -122,6 +130,8 @@ class ExtractManifest:
             "scope_sha256": self.scope_sha256,
             "tables": {n: e.to_dict() for n, e in sorted(self.tables.items())},
         }
+        if self.run:
+            doc["run"] = self.run
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
     @classmethod
@@ -137,6 +147,7 @@ class ExtractManifest:
                 persons=int(doc["persons"]),
                 scope_sha256=str(doc["scope_sha256"]),
                 tables={n: TableEntry.from_dict(n, e) for n, e in doc["tables"].items()},
+                run=str(doc.get("run", "")),
             )
         except (ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as exc:
             raise ExtractError(f"{where}: not a readable extract manifest ({exc})") from None
@@ -202,13 +213,20 @@ def open_extract(
 
 
 # -- extracting ---------------------------------------------------------------------------
-def extract_project(gov: Governance, actor: Identity, project: str) -> ExtractManifest:
-    """Extract a project's granted perimeter (operators; approved or active projects)."""
+def extract_project(
+    gov: Governance, actor: Identity, project: str, *, on_step: StepHook | None = None
+) -> ExtractManifest:
+    """Extract a project's granted perimeter (operators; approved or active projects).
+
+    ``on_step`` is called with each step's name as it is reached (``ingest.steps``)."""
     check_name(project)
     obj = f"extract:{project}"
-    gov.authorize(actor, Action.EXTRACT_PROJECT, project, obj=obj)
-    view = gov.project(actor, project)
-    return _audited(gov, actor.name, view)
+    announce("extract:start", on_step)
+    with metadata_errors("nothing was extracted"):
+        reconcile_extracts(gov.hub)
+        gov.authorize(actor, Action.EXTRACT_PROJECT, project, obj=obj)
+        view = gov.project(actor, project)
+    return _audited(gov, actor.name, view, on_step)
 
 
 def extract_approved(service: GovernedService, view: ProjectView) -> ExtractManifest:
@@ -217,10 +235,21 @@ def extract_approved(service: GovernedService, view: ProjectView) -> ExtractMani
     return _audited(service, SYSTEM, view)
 
 
-def _audited(service: GovernedService, actor: str, view: ProjectView) -> ExtractManifest:
+def _audited(
+    service: GovernedService, actor: str, view: ProjectView, on_step: StepHook | None = None
+) -> ExtractManifest:
     obj = f"extract:{view.name}"
+    run = secrets.token_hex(16)
+    announce("extract:intent", on_step)
+    with metadata_errors("nothing was extracted"):
+        service.audit.append(
+            actor, ACTION, Outcome.ALLOWED, view.name, obj,
+            "about to write the extract of the granted perimeter", {"run": run},
+        )  # fmt: skip
     try:
-        manifest = materialise(service.hub, view, today=service.now().date())
+        manifest = materialise(service.hub, view, today=service.now().date(), run=run)
+    except MetadataUnreachable:
+        raise
     except BastideError as exc:
         # Our own errors name tables and columns; an engine's could quote a value.
         reason = (
@@ -228,27 +257,75 @@ def _audited(service: GovernedService, actor: str, view: ProjectView) -> Extract
             if isinstance(exc, ProjectDataError)
             else f"the extract failed ({type(exc).__name__})"
         )
-        service.audit.append(
-            actor, ACTION, Outcome.FAILED, view.name, obj, reason, {"error": type(exc).__name__}
-        )
+        with metadata_errors("nothing was extracted; the next start records the failure"):
+            service.audit.append(
+                actor, ACTION, Outcome.FAILED, view.name, obj, reason,
+                {"error": type(exc).__name__, "run": run},
+            )  # fmt: skip
         raise
-    service.audit.append(
-        actor,
-        ACTION,
-        Outcome.SUCCEEDED,
-        view.name,
-        obj,
-        f"extracted the granted perimeter from snapshot {manifest.snapshot}",
-        {
-            "snapshot": str(manifest.snapshot),
-            "tables": sorted(manifest.tables),
-            "row_counts": manifest.row_counts,
-        },
-    )
+    announce("extract:written", on_step)
+    with metadata_errors(
+        f"the extract of {view.name!r} was written; its outcome is recorded in the audit log "
+        "at the next start (extract, ingest or 'bastide gc')"
+    ):
+        service.audit.append(
+            actor,
+            ACTION,
+            Outcome.SUCCEEDED,
+            view.name,
+            obj,
+            f"extracted the granted perimeter from snapshot {manifest.snapshot}",
+            _succeeded(manifest, run),
+        )
     return manifest
 
 
-def materialise(hub: Hub, view: ProjectView, *, today: date) -> ExtractManifest:
+def _succeeded(manifest: ExtractManifest, run: str) -> dict[str, Any]:
+    return {
+        "snapshot": str(manifest.snapshot),
+        "tables": sorted(manifest.tables),
+        "row_counts": manifest.row_counts,
+        "run": run,
+    }
+
+
+def reconcile_extracts(hub: Hub) -> list[str]:
+    """Record the outcome of every extract interrupted between its audited intent and its
+    outcome: succeeded if the extract in place is the one that run wrote, else failed."""
+    from bastide.audit import AuditLog
+    from bastide.ingest.records import RECONCILED, pending_intents
+
+    lines: list[str] = []
+    with metadata_errors():
+        log = AuditLog(hub)
+        try:
+            for p in pending_intents(log, ACTION):
+                project = p.entry.project or ""
+                try:
+                    manifest: ExtractManifest | None = read_manifest(hub, project)
+                except (ExtractError, ExtractMissing):
+                    manifest = None
+                obj = f"extract:{project}"
+                if manifest is not None and manifest.run == p.run:
+                    log.append(
+                        p.entry.actor, ACTION, Outcome.SUCCEEDED, project, obj,
+                        f"{RECONCILED}: the extract from snapshot {manifest.snapshot} was "
+                        "written", _succeeded(manifest, p.run),
+                    )  # fmt: skip
+                    lines.append(f"extract of {project}: written by an interrupted run; recorded")
+                else:
+                    log.append(
+                        p.entry.actor, ACTION, Outcome.FAILED, project, obj,
+                        f"{RECONCILED}: the extract was not written; the previous one stays",
+                        {"error": "Interrupted", "run": p.run},
+                    )  # fmt: skip
+                    lines.append(f"extract of {project}: an interrupted run wrote nothing")
+        finally:
+            log.close()
+    return lines
+
+
+def materialise(hub: Hub, view: ProjectView, *, today: date, run: str = "") -> ExtractManifest:
     """Write the extract of ``view``'s granted scope from the current snapshot (no policy
     check, no audit: ``extract_project`` does both)."""
     scope = view.granted
@@ -266,7 +343,7 @@ def materialise(hub: Hub, view: ProjectView, *, today: date) -> ExtractManifest:
         staging = project_dir(hub, name) / f".extract-{secrets.token_hex(6)}"
         staging.mkdir(parents=True)
         try:
-            manifest = _write(hub, view, snapshot, staging, today)
+            manifest = _write(hub, view, snapshot, staging, today, run)
             _publish(hub, name, staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -275,7 +352,7 @@ def materialise(hub: Hub, view: ProjectView, *, today: date) -> ExtractManifest:
 
 
 def _write(
-    hub: Hub, view: ProjectView, snapshot: Snapshot, staging: Path, today: date
+    hub: Hub, view: ProjectView, snapshot: Snapshot, staging: Path, today: date, run: str = ""
 ) -> ExtractManifest:
     from bastide.storage import open_engine_for
 
@@ -325,6 +402,7 @@ def _write(
         persons=persons,
         scope_sha256=scope_digest(view),
         tables=entries,
+        run=run,
     )
     write_durably(staging / MANIFEST, manifest.to_json())
     return manifest
