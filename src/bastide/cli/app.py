@@ -83,6 +83,9 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 def run() -> None:
     """Run the CLI; expected errors print one line on stderr instead of a stack trace."""
+    from bastide.filemodes import owner_only_umask
+
+    owner_only_umask()  # every file a command creates is the owner's only
     try:
         app()
     except _expected_errors() as exc:
@@ -106,6 +109,9 @@ def _root(
     ] = None,
 ) -> None:
     """bastide — a sovereign health data hub (SNDS + hospital extracts -> encrypted OMOP CDM)."""
+    from bastide.filemodes import owner_only_umask
+
+    owner_only_umask()
     if engine is not None:
         from bastide.engines import ENGINES
 

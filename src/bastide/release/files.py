@@ -162,7 +162,7 @@ def write_released(
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        staging.chmod(0o755)
+        staging.chmod(0o700)  # owner-only, as every file of the hub
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
