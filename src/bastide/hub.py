@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bastide.config import CONFIG_FILE, DEFAULT_TOML, Settings, load_settings
+from bastide.filemodes import owner_only_umask, private_directory, private_file
 from bastide.keys import KeyProvider, Keyring, KeyStore, open_provider
 from bastide.keys.keyfile import create_key_file
 
@@ -55,6 +56,8 @@ class Hub:
                 f"{root} is not a bastide hub (no {CONFIG_FILE}); "
                 f"create one with 'bastide init {root}'"
             )
+        # Everything written from here on is the owner's only (docs/security.md).
+        owner_only_umask()
         self.root = root
         self.paths = HubPaths(root)
 
@@ -80,10 +83,12 @@ class Hub:
             from bastide.optional import HSM, require
 
             require(HSM)  # before anything is written: no half-made hub without the extra
-        root.mkdir(parents=True, exist_ok=True)
+        owner_only_umask()
+        private_directory(root)
         for sub in SUBDIRS:
-            (root / sub).mkdir(parents=True, exist_ok=True)
+            private_directory(root / sub)
         text = DEFAULT_TOML if keys is None else _with_keys_section(DEFAULT_TOML, keys)
+        private_file(root / CONFIG_FILE)
         (root / CONFIG_FILE).write_text(text, encoding="utf-8")
         hub = cls(root)
         provider = hub.settings.get("keys", "provider")

@@ -126,3 +126,33 @@ def test_snapshots_lists_versions_and_gc_tidies(hub: Path) -> None:
     assert "2 *" in result.output and "120" in result.output
     result = runner.invoke(app, ["gc", "--hub", str(hub)])
     assert result.exit_code == 0 and "Removed 0 file(s)" in result.output
+
+
+def test_out_csv_writes_nested_columns_as_json(hub: Path, tmp_path: Path) -> None:
+    """A map, a list and a struct column: JSON text in the CSV, never a traceback."""
+    import json
+
+    out = tmp_path / "nested.csv"
+    query = (
+        "SELECT person_id, MAP {'visits': person_id, 'stays': 2} AS counts, "
+        "[person_id, NULL, 3] AS codes, {'year': 2020, 'site': 'a'} AS origin, "
+        "CAST(NULL AS INTEGER[]) AS nothing "
+        "FROM person WHERE person_id < 2 ORDER BY person_id"
+    )
+    result = sql(hub, query, "--out", str(out))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "2 row(s) written" in result.output
+    rows = list(csv.DictReader(out.open()))
+    assert [json.loads(r["counts"]) for r in rows] == [
+        {"visits": 0, "stays": 2},
+        {"visits": 1, "stays": 2},
+    ]
+    assert [json.loads(r["codes"]) for r in rows] == [[0, None, 3], [1, None, 3]]
+    assert json.loads(rows[0]["origin"]) == {"year": 2020, "site": "a"}
+    assert rows[0]["nothing"] == ""
+    # Parquet keeps the types themselves.
+    parquet = tmp_path / "nested.parquet"
+    assert sql(hub, query, "--out", str(parquet)).exit_code == 0
+    kinds = pq.read_schema(parquet)
+    assert pa.types.is_map(kinds.field("counts").type)
+    assert pa.types.is_list(kinds.field("codes").type)

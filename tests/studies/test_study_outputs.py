@@ -116,3 +116,37 @@ def test_every_counted_table_is_an_output_the_disclosure_checks_take(run: StudyR
 def test_a_run_never_writes_over_another(run: StudyRun, engine: Engine) -> None:
     with pytest.raises(StudyError, match="exists and is not empty"):
         run_study(run.study, engine, run.directory)
+
+
+def test_calendar_year_figures_stay_readable() -> None:
+    """79 years: at most 12 labels; a year with one person does not set the y-axis, its
+    interval is cut at the top and marked."""
+    from bastide.studies import plots
+
+    labels = [str(y) for y in range(1940, 2019)]
+    shown = plots.tick_positions(len(labels))
+    assert 2 <= len(shown) <= plots.MAX_TICK_LABELS and shown[0] == 0
+    assert plots.tick_positions(5) == [0, 1, 2, 3, 4]
+    values = [10.0 + (i % 5) for i in range(len(labels))]
+    upper = [v * 1.3 for v in values]
+    upper[3] = 3000.0  # one person, one event
+    top = plots.estimate_top(values, upper)
+    assert top == max(values) * plots.Y_MARGIN and top < 100
+    png = plots.estimates(
+        labels, values, [v * 0.7 for v in values], upper, title="by year", ylabel="rate"
+    )
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_released_csv_rounds_floats() -> None:
+    import pyarrow as pa
+
+    from bastide.release.files import CSV_SIGNIFICANT_DIGITS, table_csv
+
+    table = pa.table(
+        {"year": ["2020"], "rate": [10.821909702179909], "p": [1.234567891e-8], "n": [3]}
+    )
+    text = table_csv(table).decode()
+    assert "10.8219" in text and "10.821909702179909" not in text
+    assert "1.23457e-8" in text
+    assert CSV_SIGNIFICANT_DIGITS == 6

@@ -23,7 +23,7 @@ from bastide.release import Releases
 from bastide.storage import Warehouse
 from bastide.studies import study_from_dict
 from bastide.studies.runner import required_columns
-from bastide.studies.workspace import list_runs, open_run, studies_dir
+from bastide.studies.workspace import exports_dir, list_runs, open_run, studies_dir
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +200,45 @@ def test_a_member_sees_and_asks_to_release_a_table(hub: Path) -> None:
     assert [(v.output, v.kind, v.population) for v in views] == [
         ("use.new_users", "frequency", "celecoxib")
     ]
+
+
+def test_a_member_exports_the_report_and_figures_in_the_workspace(
+    hub: Path, tmp_path: Path
+) -> None:
+    base = ["--project", "nsaid-safety", "--hub", str(hub)]
+    (run,) = list_runs(Hub(hub), "nsaid-safety")
+    manifest = json.loads((run / "manifest.json").read_text())
+    figures = [o["name"] for o in manifest["outputs"] if o["kind"] == "figure"]
+    assert figures
+    # The report and figures are not tables: one clear line naming the command to use.
+    for name in ("report", figures[0]):
+        shown = invoke("study", "show", *base, "--table", name, "--as", "rita")
+        assert shown.exit_code != 0
+        message = str(shown.exception)  # type: ignore[attr-defined]
+        assert "not a table" in message and "bastide study export" in message, message
+    done = invoke("study", "export", *base, "--as", "rita")
+    assert done.exit_code == 0, (done.output, done.exception)  # type: ignore[attr-defined]
+    target = exports_dir(Hub(hub), "nsaid-safety") / "simulated" / run.name
+    report = (target / "report.html").read_text(encoding="utf-8")
+    assert "<html" in report and "data:image/png;base64," in report
+    pngs = sorted(target.glob("figures/*.png"))
+    assert len(pngs) == len(figures)
+    for png in pngs:
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert png.stat().st_mode & 0o077 == 0
+    # Exports stay inside the project's workspace, and are not written twice over.
+    outside = invoke("study", "export", *base, "--out", str(tmp_path / "x"), "--as", "rita")
+    assert "exports stay in the workspace" in str(outside.exception)  # type: ignore[attr-defined]
+    again = invoke("study", "export", *base, "--as", "rita")
+    assert "not an empty directory" in str(again.exception)  # type: ignore[attr-defined]
+    refused = invoke("study", "export", *base, "--out", str(target.parent / "r"), "--as", "rex")
+    assert "permission denied" in str(refused.exception)  # type: ignore[attr-defined]
+    assert not (target.parent / "r").exists()
+    with Governance(Hub(hub)) as gov:
+        (entry,) = [
+            e
+            for e in gov.audit_entries(gov.identity("audrey"), limit=None)
+            if e.action == "export_study"
+        ]
+    assert (entry.actor, entry.outcome, entry.object) == ("rita", "succeeded", "study:simulated")
+    assert entry.details_dict["count"] == len(figures) + 1

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 app = typer.Typer(
@@ -18,8 +18,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Width of the output when it is not a terminal (a log, a pipe, CI) and COLUMNS is not
+# set: wide enough that tables keep every column whole instead of Rich's 80.
+NON_TERMINAL_WIDTH = 1000
+
+
+class CliConsole(Console):
+    """The CLI's console: a terminal's own width; ``COLUMNS`` when it is set; otherwise,
+    when the output is a file or a pipe, ``NON_TERMINAL_WIDTH`` so that reports written
+    to logs stay readable."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = Console.size.fget(self)  # type: ignore[attr-defined]
+        columns = self._environ.get("COLUMNS", "")
+        if self._width is None and not columns.isdigit() and not self.is_terminal:
+            return ConsoleDimensions(NON_TERMINAL_WIDTH, dims.height)
+        return dims  # type: ignore[no-any-return]
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+# The one place for the CLI's consoles: every command prints through these two.
+console = CliConsole()
+err_console = CliConsole(stderr=True)
 
 HubOption = Annotated[
     Path | None,
@@ -61,6 +85,9 @@ def run() -> None:
     """Run the CLI; expected errors print one line on stderr instead of a stack trace."""
     from sqlalchemy.exc import DBAPIError
 
+    from bastide.filemodes import owner_only_umask
+
+    owner_only_umask()  # every file a command creates is the owner's only
     try:
         try:
             app()
@@ -89,6 +116,9 @@ def _root(
     ] = None,
 ) -> None:
     """bastide — a sovereign health data hub (SNDS + hospital extracts -> encrypted OMOP CDM)."""
+    from bastide.filemodes import owner_only_umask
+
+    owner_only_umask()
     if engine is not None:
         from bastide.engines import ENGINES
 

@@ -25,11 +25,19 @@ from bastide.hub import Hub
 if TYPE_CHECKING:  # governance (SQLAlchemy, Alembic) loads only when a command runs
     from bastide.governance import Governance, Identity, ProjectView
 
+
+def _check_user_name(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise UserError("--as: the user name is empty; pass --as USER or set BASTIDE_USER")
+    return value
+
+
 AsOption = Annotated[
     str | None,
     typer.Option(
         "--as",
         envvar="BASTIDE_USER",
+        callback=_check_user_name,
         help="Act as this local user (default: $BASTIDE_USER).",
         show_default=False,
     ),
@@ -163,7 +171,7 @@ def project_request(
         Path,
         typer.Argument(
             help="The request as TOML (or JSON): name, title, purpose, legal_basis, "
-            "authorisation, [tables], [population], [period].",
+            "authorisation, \\[tables], \\[population], \\[period].",
             exists=True,
             dir_okay=False,
         ),
@@ -217,7 +225,7 @@ def project_approve(
         Path | None,
         typer.Option(
             "--scope",
-            help="Granted scope as TOML/JSON ([tables], [population], [period]); "
+            help="Granted scope as TOML/JSON (\\[tables], \\[population], \\[period]); "
             "default: as requested. It may only narrow the request.",
             exists=True,
             dir_okay=False,

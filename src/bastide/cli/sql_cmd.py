@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.types as patypes
 import sqlglot
 import sqlglot.expressions as exp
 import typer
@@ -94,14 +98,82 @@ def sql(
         engine.close()
 
 
+def _nested(kind: pa.DataType) -> bool:
+    return bool(
+        patypes.is_map(kind)
+        or patypes.is_list(kind)
+        or patypes.is_large_list(kind)
+        or patypes.is_fixed_size_list(kind)
+        or patypes.is_struct(kind)
+        or patypes.is_union(kind)
+        or (hasattr(patypes, "is_list_view") and patypes.is_list_view(kind))
+    )
+
+
+def _plain(value: object, kind: pa.DataType) -> object:
+    """A nested value as JSON-ready data: a map becomes an object (keys as text), a list
+    an array, a struct an object; dates and decimals become their ISO/decimal text."""
+    if value is None:
+        return None
+    if patypes.is_map(kind):
+        assert isinstance(value, list)
+        return {str(k): _plain(v, kind.item_type) for k, v in value}
+    if patypes.is_struct(kind):
+        assert isinstance(value, dict)
+        return {f.name: _plain(value.get(f.name), f.type) for f in kind}
+    if _nested(kind) and not patypes.is_union(kind):
+        assert isinstance(value, list)
+        return [_plain(v, kind.value_type) for v in value]
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | bytes):
+        return str(value) if isinstance(value, Decimal) else value.hex()
+    return value
+
+
+def _as_json_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    kind = column.type
+    return pa.array(
+        [
+            None if v is None else json.dumps(_plain(v, kind), ensure_ascii=False, default=str)
+            for v in column.to_pylist()
+        ],
+        type=pa.string(),
+    )
+
+
+def _csv_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(
+        [pa.field(f.name, pa.string()) if _nested(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
+
+
 def _write(reader: pa.RecordBatchReader, out: Path) -> int:
+    """The result in ``out``: Parquet keeps every type; in CSV, a nested column (map,
+    list, struct) is written as JSON text, one value per cell."""
     if out.suffix.lower() == ".parquet":
         return write_parquet(out, reader)
     rows = 0
-    with pacsv.CSVWriter(str(out), reader.schema) as writer:
-        for batch in reader:
-            writer.write_batch(batch)
-            rows += batch.num_rows
+    schema = _csv_schema(reader.schema)
+    nested = [i for i, f in enumerate(reader.schema) if _nested(f.type)]
+    try:
+        with pacsv.CSVWriter(str(out), schema) as writer:
+            for batch in reader:
+                if nested:
+                    columns = [
+                        _as_json_text(c) if i in nested else c for i, c in enumerate(batch.columns)
+                    ]
+                    batch = pa.RecordBatch.from_arrays(columns, schema=schema)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        out.unlink(missing_ok=True)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QueryError(
+            f"--out {out}: the result cannot be written as CSV ({reason}); "
+            "write a .parquet file instead"
+        ) from None
     return rows
 
 

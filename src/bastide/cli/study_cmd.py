@@ -146,6 +146,12 @@ def study_show(
     h = Hub.locate(hub)
     files = open_run(h, project, as_user, _run_directory(h, project, run))
     if table is not None:
+        kinds = {e["name"]: e["kind"] for e in files.entries()}
+        if kinds.get(table, "table") != "table":
+            raise UserError(
+                f"{table!r} is a {kinds[table]} of the run, not a table: write the report "
+                f"and figures in the workspace with 'bastide study export --project {project}'"
+            )
         data = files.table(table)
         shown = Table(*data.column_names, title=table)
         for row in data.to_pylist():
@@ -161,6 +167,41 @@ def study_show(
             kind = f"table ({entry['disclosure']['kind']})"
         listing.add_row(entry["name"], kind, entry["title"])
     console.print(listing)
+
+
+@study_app.command("export")
+def study_export(
+    run: RunArgument = None,
+    project: ProjectOption = "",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Directory inside the project's workspace (default: "
+            "projects/<p>/workspace/exports/<study>/<run>).",
+        ),
+    ] = None,
+    hub: HubOption = None,
+    as_user: AsOption = None,
+) -> None:
+    """Write a run's HTML report and PNG figures as files to open, inside the project's
+    workspace (owner-only, removed when the project ends). Nothing leaves the hub: taking
+    an output out is a release."""
+    if not project:
+        raise UserError("which project? pass --project NAME")
+    if as_user is None:
+        raise UserError("who is acting? pass --as USER or set BASTIDE_USER")
+    from bastide.studies.workspace import export_run
+
+    h = Hub.locate(hub)
+    written = export_run(h, project, as_user, _run_directory(h, project, run), out)
+    for path in written:
+        console.print(f"  {path}", highlight=False)
+    console.print(
+        f"{len(written)} file(s) written in the workspace of {project!r}; "
+        "they stay in the hub (a release takes a table out).",
+        highlight=False,
+    )
 
 
 @study_app.command("release")

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bastide.filemodes import private_file
 from bastide.governance.errors import MetadataStoreError, MetadataUnreachable
 from bastide.optional import POSTGRES, require
 
@@ -78,6 +79,16 @@ def _normalise(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _private_sqlite_file(database: str | None) -> None:
+    """The SQLite file (password hashes, the audit log) is created 0600, and an older
+    one loses any group or other permission; its -wal and -shm files take its mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        private_file(path)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
@@ -118,6 +129,7 @@ class MetadataStore:
                 ) from None
             self._owned = True
             if self.engine.dialect.name == "sqlite":
+                _private_sqlite_file(self.engine.url.database)
                 event.listen(self.engine, "connect", _sqlite_pragmas)
         self.safe_url = self.engine.url.render_as_string(hide_password=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

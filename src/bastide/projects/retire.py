@@ -13,6 +13,7 @@ This module stays light: it is imported whenever a governance service opens.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from typing import TYPE_CHECKING
 
 from bastide.audit import Outcome
@@ -85,6 +86,11 @@ def retire(service: GovernedService, project: ProjectView) -> bool:
         raise BastideError(f"project {project.name!r} is {project.state}: it has not ended")
     hub = service.hub
     scope = key_scope(project.name)
+    # The plain report and figures a member exported go with the project (its encrypted
+    # files die with its key).
+    from bastide.studies.workspace import exports_dir
+
+    shutil.rmtree(exports_dir(hub, project.name), ignore_errors=True)
     if hub.keyring.store.read(scope) is None:
         return False
     from bastide.storage import encryption_for

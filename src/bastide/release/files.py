@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -52,9 +53,31 @@ def released_dir(hub: Hub, project: str, release_id: int) -> Path:
     return hub.root / RELEASES_DIR / project / str(release_id)
 
 
+# Floating-point columns are written with this many significant digits (10.8219, not
+# 10.821909702179909): more than any estimate of a released table can claim.
+CSV_SIGNIFICANT_DIGITS = 6
+
+
+def _round(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return value
+    return float(f"{value:.{CSV_SIGNIFICANT_DIGITS}g}")
+
+
+def rounded(table: pa.Table) -> pa.Table:
+    """``table`` with its floating-point columns rounded to ``CSV_SIGNIFICANT_DIGITS``
+    significant digits."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type):
+            values = [_round(v) for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field, pa.array(values, type=field.type))
+    return table
+
+
 def table_csv(table: pa.Table) -> bytes:
+    """The CSV form of a table (what is released and hashed), floats rounded."""
     sink = io.BytesIO()
-    pacsv.write_csv(table, sink)
+    pacsv.write_csv(rounded(table), sink)
     return sink.getvalue()
 
 
@@ -162,7 +185,7 @@ def write_released(
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        staging.chmod(0o755)
+        staging.chmod(0o700)  # owner-only, as every file of the hub
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

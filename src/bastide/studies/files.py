@@ -16,7 +16,6 @@ its bytes.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from dataclasses import dataclass
@@ -45,9 +44,10 @@ FILES_SCHEMA = pa.schema(
 
 
 def table_csv(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pacsv.write_csv(table, sink)
-    return sink.getvalue()
+    """A table's CSV form, as a release writes it (floats to 6 significant digits)."""
+    from bastide.release.files import table_csv as release_csv
+
+    return release_csv(table)
 
 
 def sha256(data: bytes) -> str:

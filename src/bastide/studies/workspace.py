@@ -16,6 +16,7 @@ project area; the run audited.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
     from bastide.workspace import Sandbox
 
 RUN_STUDY = "run_study"
+EXPORT_STUDY = "export_study"
 STUDIES_DIR = Path("workspace") / "studies"
+EXPORTS_DIR = Path("workspace") / "exports"
 
 
 def studies_dir(hub: Hub, project: str) -> Path:
@@ -202,6 +205,68 @@ def open_run(hub: Hub, project: str, user: str, directory: Path) -> RunFiles:
     with Workspace(hub, project, user) as ws:
         ws.tables()  # a member of the active project, or refused (and audited)
         return RunFiles.open(directory, encryption_for(hub, key_scope(project)))
+
+
+def exports_dir(hub: Hub, project: str) -> Path:
+    """Where ``export_run`` writes a run's report and figures by default."""
+    from bastide.projects.layout import project_dir
+
+    return project_dir(hub, project) / EXPORTS_DIR
+
+
+def export_run(
+    hub: Hub, project: str, user: str, directory: Path, out: Path | None = None
+) -> list[Path]:
+    """Write a run's report (``report.html``, figures embedded) and its figures
+    (``figures/<name>.png``) as plain files for a member of the project to open, inside
+    the project's workspace area (default ``workspace/exports/<study>/<run>/``). Nothing
+    leaves the hub: the files are the owner's only (0600) and go when the project ends;
+    taking anything out is a release. Audited (``export_study``, with the file count)."""
+    from bastide.audit import Outcome
+    from bastide.filemodes import private_directory
+    from bastide.governance import Governance
+    from bastide.projects.layout import project_dir
+
+    files = open_run(hub, project, user, directory)  # a member of the active project
+    workspace_area = (project_dir(hub, project) / "workspace").resolve()
+    target = (
+        exports_dir(hub, project) / files.manifest["study"] / files.directory.name
+        if out is None
+        else Path(out)
+    ).resolve()
+    if not target.is_relative_to(workspace_area) or target.is_relative_to(
+        studies_dir(hub, project).resolve()
+    ):
+        raise StudyError(
+            f"{target}: exports stay in the workspace of project {project!r} "
+            f"(under {workspace_area}, outside its studies/ area); "
+            "taking outputs out of the hub is a release (bastide study release)"
+        )
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise StudyError(f"{target}: exists and is not an empty directory")
+    wanted = [e for e in files.entries() if e["kind"] in ("figure", "report")]
+    written: list[Path] = []
+    private_directory(target)
+    for entry in wanted:
+        name = entry["file"].split("#", 1)[-1]
+        path = (target / name).resolve()
+        if not path.is_relative_to(target):
+            raise StudyError(f"the run's manifest names a file outside the run: {name!r}")
+        private_directory(path.parent)
+        with open(path, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as handle:
+            handle.write(files.file(entry["name"]))
+        written.append(path)
+    with Governance(hub) as gov:
+        gov.audit.append(
+            user,
+            EXPORT_STUDY,
+            Outcome.SUCCEEDED,
+            project,
+            f"study:{files.manifest['study']}",
+            "the run's report and figures were written in the project's workspace",
+            {"count": len(written), "output_sha256": _sha256(files.directory / "manifest.json")},
+        )
+    return written
 
 
 def list_runs(hub: Hub, project: str) -> list[Path]:

@@ -29,6 +29,9 @@ from bastide.engines import CANONICAL_DIALECT
 from bastide.workspace.errors import QueryRefused
 
 MAX_SQL_CHARS = 100_000
+# A constant expression may build at most this many characters or list elements: beyond,
+# one value outgrows any memory limit before the engine can count it (repeat('x', 4e9)).
+MAX_CONSTANT_SIZE = 10_000_000
 READ_ONLY = "only one read-only query (SELECT or WITH … SELECT) is accepted in the workspace"
 TABLE_FUNCTIONS = frozenset(
     {"range", "generate_series", "unnest", "duckdb_tables", "duckdb_columns", "duckdb_views"}
@@ -221,6 +224,7 @@ def check_query(sql: str, tables: Iterable[str], project: str = "") -> exp.Expr:
         if isinstance(node, exp.Select) and node.args.get("into"):
             raise QueryRefused(f"{READ_ONLY}; SELECT … INTO writes a table")
     allowed = {t.lower() for t in tables}
+    _check_constant_sizes(tree)
     for node in tree.find_all(exp.Func):
         names = _function_names(node)
         if isinstance(node.parent, _TABLE_POSITIONS):
@@ -239,6 +243,64 @@ def check_query(sql: str, tables: Iterable[str], project: str = "") -> exp.Expr:
     for table in tree.find_all(exp.Table):
         _check_table(table, allowed, project)
     return tree
+
+
+def _number(node: exp.Expr | None) -> float | None:
+    """The value of a numeric literal (or its negation), else None."""
+    if isinstance(node, exp.Paren):
+        return _number(node.this)
+    if isinstance(node, exp.Neg):
+        inner = _number(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    return None
+
+
+def _too_large(what: str, size: float) -> QueryRefused:
+    return QueryRefused(
+        f"{what} would build {size:,.0f} values, more than the workspace allows in one "
+        f"expression ({MAX_CONSTANT_SIZE:,}); the memory limit could not bound it"
+    )
+
+
+def _check_constant_sizes(tree: exp.Expr) -> None:
+    """Refuse repeat/pad and scalar range/generate_series (which build one list value)
+    whose literal arguments ask for more than ``MAX_CONSTANT_SIZE`` characters or
+    elements. ``FROM range(…)`` streams its rows: the time limit bounds it."""
+    for node in tree.find_all(exp.Repeat, exp.Pad, exp.GenerateSeries, exp.Anonymous):
+        if isinstance(node.parent, _TABLE_POSITIONS):
+            continue
+        if isinstance(node, exp.Repeat):
+            times = _number(node.args.get("times"))
+            text = node.this
+            width = len(text.this) if isinstance(text, exp.Literal) and text.is_string else 1
+            if times is not None and times * max(width, 1) > MAX_CONSTANT_SIZE:
+                raise _too_large("repeat(…)", times * max(width, 1))
+        elif isinstance(node, exp.Pad):
+            length = _number(node.args.get("expression"))
+            if length is not None and length > MAX_CONSTANT_SIZE:
+                raise _too_large("lpad/rpad(…)", length)
+        elif isinstance(node, exp.GenerateSeries):
+            start, end = _number(node.args.get("start")), _number(node.args.get("end"))
+            step = _number(node.args.get("step")) if node.args.get("step") else 1.0
+            if start is None and end is not None and node.args.get("start") is None:
+                start = 0.0
+            if start is not None and end is not None and step:
+                size = (end - start) / step
+                if size > MAX_CONSTANT_SIZE:
+                    raise _too_large("range/generate_series(…)", size)
+        elif node.name.lower() in ("range", "generate_series", "list_range", "array_range"):
+            args = [_number(a) for a in node.expressions]
+            if args and all(a is not None for a in args):
+                values = [a for a in args if a is not None]
+                start, end = (0.0, values[0]) if len(values) == 1 else (values[0], values[1])
+                step = values[2] if len(values) > 2 and values[2] else 1.0
+                if (end - start) / step > MAX_CONSTANT_SIZE:
+                    raise _too_large(f"{node.name}(…)", (end - start) / step)
 
 
 def _check_table(table: exp.Table, allowed: set[str], project: str) -> None:

@@ -26,6 +26,28 @@ from bastide.workspace.errors import WorkspaceError
 _SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+
+
+def size_in_bytes(text: str) -> int:
+    """``"1GB"`` -> 10**9, ``"1GiB"`` -> 2**30 (DuckDB's reading of the same sizes)."""
+    match = _SIZE.match(text.strip())
+    if match is None:
+        raise WorkspaceError(f"expected a size such as '1GB', got {text!r}")
+    number = text.strip()[: match.start(2)].strip()
+    return int(float(number) * _UNITS[match.group(2).lower()])
+
+
 @dataclass(frozen=True)
 class Limits:
     memory_limit: str = "1GB"

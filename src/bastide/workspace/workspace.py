@@ -46,6 +46,7 @@ from bastide.workspace.outputs import (
     save_output,
 )
 from bastide.workspace.sandbox import Sandbox
+from bastide.workspace.worker import run_bounded
 
 if TYPE_CHECKING:
     from bastide.hub import Hub
@@ -106,8 +107,12 @@ class Workspace:
         try:
             names = self._names()
             tree = check_query(sql, names, self.project)
-            with self._session() as box:
-                result = box.collect(render(tree))
+
+            def work() -> pa.Table:
+                with self._session() as box:
+                    return box.collect(render(tree))
+
+            result = run_bounded(work, self.limits)
         except BastideError as exc:
             self._record(QUERY, Outcome.FAILED, exc, None, digest, started)
             raise
@@ -139,10 +144,13 @@ class Workspace:
             def write(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> OutputInfo:
                 return save_output(self.hub, self.project, info, schema, batches)
 
-            with self._session() as box:
-                saved = box.run(
-                    render(tree), write, max_rows=self.limits.max_output_rows, max_bytes=None
-                )
+            def work() -> OutputInfo:
+                with self._session() as box:
+                    return box.run(
+                        render(tree), write, max_rows=self.limits.max_output_rows, max_bytes=None
+                    )
+
+            saved = run_bounded(work, self.limits)
         except BastideError as exc:
             self._record(SAVE, Outcome.FAILED, exc, obj, digest, started)
             raise
