@@ -23,6 +23,7 @@ from bastide.errors import BastideError
 from bastide.hub import Hub
 from bastide.ingest import tables as t
 from bastide.ingest.context import IngestContext
+from bastide.ingest.delivery import check_delivery, date_bounds
 from bastide.ingest.hospital import stage_hospital, transform_hospital
 from bastide.ingest.national import stage_national, transform_national
 from bastide.ingest.progress import Progress, Silent
@@ -89,8 +90,12 @@ def ingest(
     truth: Path | None = None,
     encoding: str | None = None,
     progress: Progress | None = None,
+    accept_shrink: bool = False,
 ) -> IngestResult:
-    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract)."""
+    """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract).
+
+    An empty delivery is an error; one that shrinks the source by more than ``[ingest]
+    max_shrink`` is refused unless ``accept_shrink`` (see `bastide.ingest.delivery`)."""
     directory = Path(directory)
     if source not in SOURCES:
         raise IngestError(f"unknown source type {source!r}: expected one of {', '.join(SOURCES)}")
@@ -141,6 +146,7 @@ def ingest(
                 staging_scope=staging_scope,
                 encoding=encoding,
                 workers=int(hub.settings.get("ingest", "workers")),
+                date_bounds=date_bounds(hub.settings),
             )
             result = IngestResult(source, partition, None, unchanged=False)
             timings["fingerprint"] = time.perf_counter() - started
@@ -163,6 +169,10 @@ def ingest(
                     )
             timings["etl"] = time.perf_counter() - mark
             result.reconciliation = reconciliation
+            result.shrink_accepted = check_delivery(
+                hub.settings, writer.written_rows(partition), reconciliation, current,
+                partition, accept_shrink=accept_shrink,
+            )  # fmt: skip
             _write_records(ctx, result)
             snapshot = writer.commit(
                 {

@@ -36,6 +36,9 @@ def record_ingest(hub: Hub, result: IngestResult) -> None:
     if result.rows:
         details["row_counts"] = dict(result.rows)
     reason = "source files unchanged" if result.unchanged else "new snapshot published"
+    if result.shrink_accepted:
+        details["shrink_accepted"] = result.shrink_accepted
+        reason += "; its shrink was accepted by the operator (--accept-shrink)"
     obj = f"partition:{result.partition}"
     AuditLog(hub).append(actor(), "ingest", "succeeded", obj=obj, reason=reason, details=details)
     if result.version is not None:

@@ -24,6 +24,8 @@ class IngestResult:
     linkage_methods: dict[str, int] = field(default_factory=dict)
     linkage_quality: LinkageQuality | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    # persons / rows before and after, when the operator accepted a shrinking delivery
+    shrink_accepted: dict[str, dict[str, int]] | None = None
 
     def quarantined_by_reason(self) -> dict[str, int]:
         out: dict[str, int] = {}
