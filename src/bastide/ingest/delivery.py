@@ -19,6 +19,8 @@ from bastide.sources.plausibility import DateBounds
 from bastide.storage import Snapshot
 
 PERSON = "person"
+# the tables whose rows are a source's persons, as read at the border
+PERSON_TABLES = frozenset({"IR_BEN_R", "PERSON"})
 
 
 class DeliveryError(BastideError):
@@ -67,7 +69,10 @@ def check_delivery(
             f"{partition}: empty delivery (no row in any file); the current snapshot stays"
         )
     new = _counts(written)
-    if new["persons"] == 0:
+    persons_read = sum(
+        f.rows_loaded for f in reconciliation.files if (f.table or "").upper() in PERSON_TABLES
+    )
+    if persons_read == 0:
         raise DeliveryError(
             f"{partition}: empty delivery (no person loaded: the beneficiary or PERSON table "
             "is empty or absent); the current snapshot stays"
