@@ -24,7 +24,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "engine": {"name": "duckdb", "threads": 2, "memory_limit": "4GB", "spark_master": ""},
     "keys": {"provider": "keyfile", "keyfile": "keys/master.key"},
     "metadata": {"url": "sqlite:///{hub}/metadata.db"},
-    "ingest": {"batch_rows": 500_000, "workers": 2},
+    "ingest": {
+        "batch_rows": 500_000,
+        "workers": 2,
+        "max_shrink": 0.2,
+        "earliest_date": "1900-01-01",
+        "earliest_birth_year": 1890,
+    },
     "audit": {
         "checkpoint_every": 1000,
         "checkpoint_actions": [
@@ -74,6 +80,13 @@ url = "sqlite:///{hub}/metadata.db"
 batch_rows = 500000
 # processes sharing the border's work (one per core)
 workers = 2
+# A new snapshot of a source that has lost more than this share of its persons or of its
+# rows, compared with the current one, is refused unless `bastide ingest --accept-shrink`.
+max_shrink = 0.2
+# Plausible dates: care before this day, or a birth year before this one, is quarantined
+# as out_of_range (so is any care date after the day of the ingest).
+earliest_date = "1900-01-01"
+earliest_birth_year = 1890
 
 [audit]
 # Checkpoints: the audit head countersigned by witnesses the operator does not control
@@ -116,6 +129,11 @@ def _coerce(raw: str, like: Any) -> Any:
         if raw.lower() in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"expected a boolean, got {raw!r}")
+    if isinstance(like, float):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"expected a number, got {raw!r}") from exc
     if isinstance(like, int):
         try:
             return int(raw)

@@ -225,13 +225,18 @@ def test_duplicate_keys_across_batches_and_files(tmp_path: Path) -> None:
 
 def test_a_table_split_across_files_is_one_key_space(tmp_path: Path) -> None:
     a, b = "A" * 17, "B" * 17  # BEN_NIR_PSA has 17 characters
-    write(tmp_path, "IR_BEN_R.csv", f"BEN_NIR_PSA;BEN_RNG_GEM\n{a};1\n{b};1\n")
+    write(tmp_path, "IR_BEN_R.part1.csv", f"BEN_NIR_PSA;BEN_RNG_GEM\n{a};1\n{b};1\n")
     (tmp_path / "more").mkdir()
     write(tmp_path / "more", "IR_BEN_R.csv", f"BEN_NIR_PSA;BEN_RNG_GEM\n{a};1\n")
-    write(tmp_path, "IR_BEN_R.csv.gz", f"BEN_NIR_PSA;BEN_RNG_GEM\n{a};2\n{b};1\n", gz=True)
+    write(tmp_path, "IR_BEN_R.part2.csv.gz", f"BEN_NIR_PSA;BEN_RNG_GEM\n{a};2\n{b};1\n", gz=True)
     extract = read_extract(tmp_path, "snds", pseudonymise=lambda a: a)
     quarantined = {}
     for reader in extract:
         quarantined[reader.file.relpath] = sum(b.quarantine.num_rows for b in reader)
-    # same directory: one table; another directory (another hospital): its own keys
-    assert quarantined == {"IR_BEN_R.csv": 0, "IR_BEN_R.csv.gz": 1, "more/IR_BEN_R.csv": 0}
+    # same directory: one table in declared parts (a row in two parts is a duplicate key);
+    # another directory (another hospital): its own keys
+    assert quarantined == {
+        "IR_BEN_R.part1.csv": 0,
+        "IR_BEN_R.part2.csv.gz": 1,
+        "more/IR_BEN_R.csv": 0,
+    }

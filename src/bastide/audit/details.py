@@ -93,6 +93,7 @@ ALLOWED: dict[str, tuple[Check, str]] = {
     "columns": (_list_of(_matches(_QUALIFIED)), "a list of table.column names"),
     "row_count": (_count, "a row count"),
     "row_counts": (_counts_by_table, "a mapping of table name to row count"),
+    "shrink_accepted": (_counts_by_table, "persons and rows before and after, as counts"),
     "rows_read": (_count, "a row count"),
     "rows_loaded": (_count, "a row count"),
     "rows_quarantined": (_count, "a row count"),

@@ -37,6 +37,14 @@ def ingest(
         str | None,
         typer.Option("--encoding", help="Text encoding of CSV files (default: detected)."),
     ] = None,
+    accept_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--accept-shrink",
+            help="Publish even if the source loses more than [ingest] max_shrink of its "
+            "persons or rows (the acceptance is audited).",
+        ),
+    ] = False,
     hub: HubOption = None,
 ) -> None:
     """Validate, pseudonymise, link and harmonise an extract into the OMOP warehouse.
@@ -56,5 +64,6 @@ def ingest(
             truth=truth,
             encoding=encoding,
             progress=progress,
+            accept_shrink=accept_shrink,
         )
     console.print(result.render())

@@ -28,11 +28,14 @@ from bastide.ingest.staging import Staging, staged_name
 from bastide.ingest.steps import BORDER_LANE_STEP, announce
 from bastide.pseudonym import Pseudonymiser
 from bastide.sources import FileReconciliation, Reconciliation, discover, known_codes, read_extract
+from bastide.sources.discovery import delivery_conflicts
 from bastide.sources.errors import SourceFileError
+from bastide.sources.plausibility import DateBounds
 
 DOMAINS = ("person", "hospital_patient", "stay", "provider")
 
 CodeSets = dict[str, pa.Array]
+_NOT_READ = ("unrecognised", "refused")  # listed once, by stage_extract itself
 
 
 def pseudonymisers(key: bytes) -> dict[str, Callable[[Any], Any]]:
@@ -54,6 +57,7 @@ class Lane:
     prefix: str
     hub_root: Path
     staging_scope: str
+    date_bounds: DateBounds | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
         code_checker=known_codes(lane.code_sets) if lane.code_sets else None,
         tables=list(lane.tables),
         encoding=lane.encoding,
+        date_bounds=lane.date_bounds,
     )
     quarantine = staging.quarantine_writer()
     error = None
@@ -97,7 +102,7 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
     files = [
         {**vars(f), "quarantined_by_reason": dict(f.quarantined_by_reason)}
         for f in extract.reconciliation.files
-        if f.status != "unrecognised"
+        if f.status not in _NOT_READ
     ]
     staged_files, quarantine_files = staging.contents()
     return LaneResult(staged_files, quarantine_files, files, error)
@@ -166,6 +171,7 @@ def stage_extract(
     tables: list[str] | None = None,
     encoding: str | None = None,
     workers: int = 1,
+    date_bounds: DateBounds | None = None,
 ) -> Reconciliation:
     """Validate ``directory``'s files into ``staging``; return their reconciliation.
 
@@ -174,11 +180,20 @@ def stage_extract(
     """
     found = discover(directory, source)
     wanted = {t.upper() for t in tables} if tables is not None else None
+    conflicts = delivery_conflicts(
+        [f for f in found if f.table and (wanted is None or f.table.upper() in wanted)]
+    )
+    if conflicts:  # before any file is read: the whole delivery is refused
+        raise SourceFileError(
+            directory.name,
+            conflicts[0] + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""),
+        )
     groups: dict[str, list[str]] = {}  # staged table -> the extract's tables (PMSI years)
     weights: dict[str, int] = {}
     for f in found:
         if (
-            f.schema is None
+            not f.recognised
+            or f.schema is None
             or not f.table
             or (wanted is not None and f.table.upper() not in wanted)
         ):
@@ -192,7 +207,7 @@ def stage_extract(
     call = uuid.uuid4().hex[:8]  # file names of this call stay apart from earlier calls
     lanes = [
         Lane(directory, source, tuple(t for g in share for t in groups[g]), key, code_sets,
-             encoding, staging.root, f"{call}-lane{i}-", hub_root, staging_scope)
+             encoding, staging.root, f"{call}-lane{i}-", hub_root, staging_scope, date_bounds)
         for i, share in enumerate(shares)
     ]  # fmt: skip
     results: list[LaneResult] = []
@@ -225,5 +240,5 @@ def stage_extract(
     unrecognised = read_extract(directory, source, pseudonymise=pseudonymisers(key), tables=[])
     order = {f.relpath: i for i, f in enumerate(found)}
     files = [FileReconciliation(**f) for r in results for f in r.files]  # type: ignore[arg-type]
-    files += [f for f in unrecognised.reconciliation.files if f.status == "unrecognised"]
+    files += [f for f in unrecognised.reconciliation.files if f.status in _NOT_READ]
     return Reconciliation.of(sorted(files, key=lambda f: order.get(f.source_file, 0)))

@@ -11,6 +11,7 @@ from bastide.ingest.border_run import CodeSets, stage_extract
 from bastide.ingest.progress import Progress
 from bastide.ingest.staging import Staging
 from bastide.sources import Reconciliation, SourceFile, discover
+from bastide.sources.plausibility import DateBounds
 from bastide.storage import Snapshot, SnapshotWriter
 
 
@@ -29,6 +30,7 @@ class IngestContext:
     staging_scope: str
     encoding: str | None = None
     workers: int = 1
+    date_bounds: DateBounds | None = None
 
     def discovered(self, directory: Path, source: str) -> list[SourceFile]:
         return _discover(directory, source)
@@ -52,6 +54,7 @@ class IngestContext:
             tables=tables,
             encoding=self.encoding,
             workers=self.workers,
+            date_bounds=self.date_bounds,
         )
 
 

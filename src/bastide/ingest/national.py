@@ -70,7 +70,7 @@ def stage_national(ctx: IngestContext, directory: Path) -> tuple[Reconciliation,
     ]
     claims = ctx.stage(directory, others, _code_sets(vocabulary, ir_pha_r))
     # both passes list the unrecognised files: keep them once
-    first = [r for r in nomenclatures.files if r.status != "unrecognised"]
+    first = [r for r in nomenclatures.files if r.status not in ("unrecognised", "refused")]
     return Reconciliation.of([*first, *claims.files]), vocabulary
 
 

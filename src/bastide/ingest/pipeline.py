@@ -25,6 +25,7 @@ from bastide.governance.store import metadata_errors
 from bastide.hub import Hub
 from bastide.ingest import tables as t
 from bastide.ingest.context import IngestContext
+from bastide.ingest.delivery import check_delivery, date_bounds
 from bastide.ingest.hospital import stage_hospital, transform_hospital
 from bastide.ingest.national import stage_national, transform_national
 from bastide.ingest.progress import Progress, Silent
@@ -124,11 +125,14 @@ def ingest(
     encoding: str | None = None,
     progress: Progress | None = None,
     on_step: StepHook | None = None,
+    accept_shrink: bool = False,
     _state: _Run | None = None,
 ) -> IngestResult:
     """Ingest ``directory`` (an SNDS extract, or one hospital's OMOP extract).
 
-    ``on_step`` is called with each step's name as it is reached (see ``ingest.steps``)."""
+    ``on_step`` is called with each step's name as it is reached (see ``ingest.steps``).
+    An empty delivery is an error; one that shrinks the source by more than ``[ingest]
+    max_shrink`` is refused unless ``accept_shrink`` (see `bastide.ingest.delivery`)."""
     directory = Path(directory)
     if source not in SOURCES:
         raise IngestError(f"unknown source type {source!r}: expected one of {', '.join(SOURCES)}")
@@ -191,6 +195,7 @@ def ingest(
                 staging_scope=staging_scope,
                 encoding=encoding,
                 workers=int(hub.settings.get("ingest", "workers")),
+                date_bounds=date_bounds(hub.settings),
             )
             result = IngestResult(
                 source, partition, None, unchanged=False, run=run_id, reconciled=reconciled
@@ -217,6 +222,10 @@ def ingest(
                     )
             timings["etl"] = time.perf_counter() - mark
             result.reconciliation = reconciliation
+            result.shrink_accepted = check_delivery(
+                hub.settings, writer.written_rows(partition), reconciliation, current,
+                partition, accept_shrink=accept_shrink,
+            )  # fmt: skip
             _write_records(ctx, result)
             # Audit the intent, then publish: a run stopped in between is reconciled.
             announce("ingest:intent", on_step)

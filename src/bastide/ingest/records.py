@@ -101,6 +101,13 @@ def record_ingest(hub: Hub, result: IngestResult, hook: StepHook | None = None) 
     if result.rows:
         details["row_counts"] = dict(result.rows)
     reason = "source files unchanged" if result.unchanged else "new snapshot published"
+    if result.shrink_accepted:
+        details["shrink_accepted"] = {
+            f"{what}_{when}": n
+            for what, counts in result.shrink_accepted.items()
+            for when, n in counts.items()
+        }  # persons_before, persons_after, rows_before, rows_after
+        reason += "; its shrink was accepted by the operator (--accept-shrink)"
     obj = f"partition:{result.partition}"
     log = AuditLog(hub)
     try:

@@ -26,6 +26,8 @@ class IngestResult:
     seconds: dict[str, float] = field(default_factory=dict)
     run: str | None = None  # the run id pairing the audited intent with its outcome
     reconciled: list[str] = field(default_factory=list)  # interrupted runs recorded first
+    # persons / rows before and after, when the operator accepted a shrinking delivery
+    shrink_accepted: dict[str, dict[str, int]] | None = None
 
     def quarantined_by_reason(self) -> dict[str, int]:
         out: dict[str, int] = {}

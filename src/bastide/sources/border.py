@@ -24,9 +24,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from bastide.sources.codes import CodeChecker
-from bastide.sources.discovery import SourceFile, describe_file, discover
+from bastide.sources.discovery import SourceFile, delivery_conflicts, describe_file, discover
 from bastide.sources.duplicates import KeyTracker
 from bastide.sources.errors import SourceFileError
+from bastide.sources.plausibility import DateBounds
 from bastide.sources.reading import (
     DEFAULT_BATCH_ROWS,
     DEFAULT_BLOCK_BYTES,
@@ -70,9 +71,13 @@ class SourceReader:
         key_tracker: KeyTracker | None = None,
         block_bytes: int = DEFAULT_BLOCK_BYTES,
         batch_rows: int = DEFAULT_BATCH_ROWS,
+        same_table: dict[str, str] | None = None,
+        date_bounds: DateBounds | None = None,
     ) -> None:
         self.file = file
         self.schema = schema or file.schema
+        self._same_table = same_table  # sha256 -> file, of the table's parts already read
+        self._date_bounds = date_bounds
         self._options = dict(
             encoding=encoding, delimiter=delimiter, block_bytes=block_bytes, batch_rows=batch_rows
         )
@@ -107,6 +112,11 @@ class SourceReader:
             self._sha256 = file_sha256(path)
         except OSError as exc:
             raise SourceFileError(self.file.relpath, f"cannot be read ({exc.strerror})") from None
+        if self._same_table is not None:
+            first = self._same_table.setdefault(self._sha256, self.file.relpath)
+            if first != self.file.relpath:
+                problem = f"same content as {first}: the parts of a table must not overlap"
+                raise SourceFileError(self.file.relpath, problem)
         if self.schema is None:
             raise SourceFileError(self.file.relpath, self.file.problem or "no declared schema")
         self._raw = RawReader(self.file, self.schema, **self._options)  # type: ignore[arg-type]
@@ -116,6 +126,7 @@ class SourceReader:
             pseudonymise=self._pseudonymise,
             code_checker=self._code_checker,
             key_tracker=self._tracker,
+            date_bounds=self._date_bounds,
         )
         for raw in self._raw:
             result = validator.validate(raw)
@@ -170,6 +181,7 @@ def read_source(
     key_tracker: KeyTracker | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    date_bounds: DateBounds | None = None,
 ) -> SourceReader:
     """A reader of one file.
 
@@ -191,6 +203,7 @@ def read_source(
         key_tracker=key_tracker,
         block_bytes=block_bytes,
         batch_rows=batch_rows,
+        date_bounds=date_bounds,
     )
 
 
@@ -213,6 +226,7 @@ class ExtractReader:
         check_duplicates: bool = True,
         block_bytes: int = DEFAULT_BLOCK_BYTES,
         batch_rows: int = DEFAULT_BATCH_ROWS,
+        date_bounds: DateBounds | None = None,
     ) -> None:
         self.files = list(files)
         self._wanted = {t.upper() for t in tables} if tables is not None else None
@@ -224,6 +238,7 @@ class ExtractReader:
             check_duplicates=check_duplicates,
             block_bytes=block_bytes,
             batch_rows=batch_rows,
+            date_bounds=date_bounds,
         )
         self._readers: list[SourceReader] = []
 
@@ -231,17 +246,22 @@ class ExtractReader:
         return self._wanted is None or (file.table or "").upper() in self._wanted
 
     def __iter__(self) -> Iterator[SourceReader]:
+        selected = [f for f in self.files if f.recognised and self._selected(f)]
+        conflicts = delivery_conflicts(selected)
+        if conflicts:
+            raise SourceFileError(selected[0].relpath.rpartition("/")[0] or ".", conflicts[0])
         trackers: dict[tuple[str, str], KeyTracker] = {}
-        for file in self.files:
-            if not file.recognised or not self._selected(file):
-                continue
+        contents: dict[tuple[str, str], dict[str, str]] = {}
+        for file in selected:
             assert file.table is not None
-            tracker = trackers.setdefault((file.group, file.table), KeyTracker())
+            table = (file.group, file.table.upper())
+            tracker = trackers.setdefault(table, KeyTracker())
             reader = SourceReader(
                 file,
                 pseudonymise=self._pseudonymise,
                 code_checker=self._code_checker,
                 key_tracker=tracker,
+                same_table=contents.setdefault(table, {}),
                 **self._options,  # type: ignore[arg-type]
             )
             self._readers.append(reader)
@@ -255,14 +275,18 @@ class ExtractReader:
             if file.relpath in by_path:
                 rows.append(by_path[file.relpath])
             elif not file.recognised:
+                try:
+                    size: int | None = file.path.lstat().st_size
+                except OSError:
+                    size = None
                 rows.append(
                     FileReconciliation(
                         file.relpath,
-                        None,
-                        "unrecognised",
+                        file.table if file.refused else None,
+                        "refused" if file.refused else "unrecognised",
                         format=file.format,
                         compression=file.compression,
-                        size_bytes=file.path.stat().st_size,
+                        size_bytes=size,
                         error=file.problem,
                     )
                 )
@@ -281,6 +305,7 @@ def read_extract(
     check_duplicates: bool = True,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    date_bounds: DateBounds | None = None,
 ) -> ExtractReader:
     """Readers for every recognised file under ``directory`` (``tables`` restricts them
     by table name, as named in the extract)."""
@@ -294,4 +319,5 @@ def read_extract(
         check_duplicates=check_duplicates,
         block_bytes=block_bytes,
         batch_rows=batch_rows,
+        date_bounds=date_bounds,
     )

@@ -12,6 +12,7 @@ import codecs
 import csv
 import gzip
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,13 +49,43 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+# a well-formed multi-byte UTF-8 sequence (latin-1 text almost never contains one: an
+# accented letter is followed by ASCII, not by one to three bytes 0x80-0xBF)
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+class MixedEncodingError(ValueError):
+    """UTF-8 text with bytes that are not UTF-8: where the first such byte is."""
+
+    def __init__(self, line: int, offset: int) -> None:
+        super().__init__(f"line {line}, byte offset {offset}")
+        self.line = line
+        self.offset = offset
+
+
 def detect_encoding(sample: bytes, complete: bool) -> str:
-    """UTF-8 if the sample decodes as UTF-8, else latin-1 (which decodes anything)."""
+    """UTF-8 if the sample decodes as UTF-8, else latin-1 (which decodes anything).
+
+    A sample with both UTF-8 sequences and bytes that are not UTF-8 is neither: it
+    raises `MixedEncodingError` rather than decode its UTF-8 text as latin-1."""
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _UTF8_SEQUENCE.search(sample):
+            raise MixedEncodingError(sample.count(b"\n", 0, exc.start) + 1, exc.start) from None
         return "latin-1"
     return "utf-8"
+
+
+def _mixed_problem(offset: int) -> str:
+    return (
+        f"mixed encodings: not valid UTF-8 at byte offset {offset} although the file is "
+        "UTF-8 elsewhere (re-encode the file as UTF-8, or declare its encoding)"
+    )
 
 
 def detect_delimiter(header: str, default: str) -> str:
@@ -137,7 +168,11 @@ class RawReader:
         if not sample:
             raise self._error("empty file (no header line)")
         complete = len(sample) < SAMPLE_BYTES
-        self.encoding = self.encoding or detect_encoding(sample, complete)
+        if self.encoding is None:
+            try:
+                self.encoding = detect_encoding(sample, complete)
+            except MixedEncodingError as mixed:
+                raise self._error(_mixed_problem(mixed.offset), mixed.line) from None
         end = sample.find(b"\n")
         if end < 0 and not complete:
             raise self._error("no end to the header line in the first 4 MiB", 1)
@@ -241,9 +276,11 @@ class RawReader:
             )
         message = str(exc)
         if isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in message:
-            line = self._scan_for_undecodable_line()
+            line, offset = self._scan_for_undecodable_line()
+            at = f" at byte offset {offset}" if offset is not None else ""
             return self._error(
-                f"not valid {self.encoding} text (declare the file's encoding, e.g. latin-1)",
+                f"not valid {self.encoding} text{at}: mixed encodings are refused "
+                "(re-encode the file, or declare its encoding, e.g. latin-1)",
                 line,
             )
         if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowInvalid):
@@ -271,14 +308,17 @@ class RawReader:
                 return start
         return None
 
-    def _scan_for_undecodable_line(self) -> int | None:
+    def _scan_for_undecodable_line(self) -> tuple[int | None, int | None]:
+        """The first line that does not decode, and the byte offset in the file where."""
+        offset = 0
         with self._text_lines(None) as fh:
             for number, raw in enumerate(fh, start=1):
                 try:
                     raw.decode(self.encoding or "utf-8")
-                except UnicodeDecodeError:
-                    return number
-        return None
+                except UnicodeDecodeError as exc:
+                    return number, offset + exc.start
+                offset += len(raw)
+        return None, None
 
     # -- Parquet --------------------------------------------------------------------
     def _open_parquet(self) -> pq.ParquetFile:
@@ -288,6 +328,14 @@ class RawReader:
             raise self._error(f"not a readable Parquet file ({exc})") from None
         names = list(parquet.schema_arrow.names)
         self._map_header(names, names)
+        for declared, name in self._present.items():
+            found = parquet.schema_arrow.field(name).type
+            if not _scalar_type(found):
+                expected = self.schema.field(declared).type.value
+                raise self._error(
+                    f"column {name} has type {found}, not a single value per row "
+                    f"(declared {expected})"
+                )
         return parquet
 
     def _iter_parquet(self) -> Iterator[RawBatch]:
@@ -307,6 +355,15 @@ class RawReader:
             if n:
                 data = {name: batch.column(arrow) for name, arrow in self._present.items()}
                 yield RawBatch(data, lines, n)
+
+
+def _scalar_type(t: pa.DataType) -> bool:
+    """A Parquet column type whose values can be read as text: no list, struct, map…"""
+    if pa.types.is_dictionary(t):
+        return _scalar_type(t.value_type)
+    return not (pa.types.is_nested(t) or pa.types.is_union(t)) and not (
+        pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
+    )
 
 
 def _embedded_newlines(batch: pa.RecordBatch) -> np.ndarray | None:

@@ -17,8 +17,9 @@ from bastide.sources.errors import ReconciliationError
 from bastide.sources.quarantine import REASONS
 
 # loaded: read to the end; rejected: unreadable or lacking required columns (its rows
-# must be discarded); unrecognised: no declared table; incomplete: reading was stopped.
-STATUSES = ("loaded", "rejected", "unrecognised", "incomplete")
+# must be discarded); unrecognised: no declared table; refused: not a regular file of the
+# extract (a pipe, a link outside it, a directory named like a table); incomplete: stopped.
+STATUSES = ("loaded", "rejected", "unrecognised", "refused", "incomplete")
 
 RECONCILIATION_SCHEMA = pa.schema(
     [

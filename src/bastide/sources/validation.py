@@ -20,6 +20,7 @@ from bastide.sources.codes import CodeChecker
 from bastide.sources.duplicates import KeyTracker
 from bastide.sources.errors import SchemaError
 from bastide.sources.parsing import format_details, parse_native, parse_text, value_details
+from bastide.sources.plausibility import DateBounds, implausible
 from bastide.sources.quarantine import QUARANTINE_SCHEMA, REASONS, rows_json
 from bastide.sources.reading import RawBatch
 from bastide.sources.schema import TEMPORAL_TYPES, SourceField, SourceSchema
@@ -62,9 +63,12 @@ class BatchValidator:
         pseudonymise: Pseudonymisers,
         code_checker: CodeChecker | None = None,
         key_tracker: KeyTracker | None = None,
+        date_bounds: DateBounds | None = None,
     ) -> None:
         self.schema = schema
         self.source_file = source_file
+        self.date_bounds = date_bounds or DateBounds()
+        self._implausible: dict[int, pa.Array] = {}  # this batch: column -> why, per row
         self.code_checker = code_checker
         self.key_tracker = key_tracker if schema.primary_key else None
         self._missing = pa.array(schema.missing_values, pa.string())
@@ -119,6 +123,7 @@ class BatchValidator:
             columns.append(_Column(f, text, json_text))
             typed.append(parsed)
 
+        self._check_plausible_dates(typed, fail)
         if self.key_tracker is not None:
             self._check_keys(typed, outcome, fail)
         return self._assemble(raw, outcome, columns, typed)
@@ -171,6 +176,13 @@ class BatchValidator:
             marks = pa.array(f.identifier_placeholders, pa.string())
             result = pc.if_else(pc.is_in(upper, value_set=marks), upper, result)
         return result
+
+    def _check_plausible_dates(self, typed: list[pa.Array], fail: Callable) -> None:
+        """Dates that parse but cannot be true: see `bastide.sources.plausibility`."""
+        self._implausible = {}
+        for index, mask, why in implausible(self.schema, typed, self.date_bounds):
+            fail("out_of_range", index, mask)
+            self._implausible[index] = why
 
     def _check_keys(self, typed: list[pa.Array], outcome: np.ndarray, fail: Callable) -> None:
         assert self.key_tracker is not None
@@ -257,6 +269,12 @@ class BatchValidator:
             return format_details(f, values, reveal)
         if reason == "unknown_code":
             return value_details(values, f"is not a known {f.code_system} code", reveal)
+        if index in self._implausible:
+            why = self._implausible[index].take(rows).to_pylist()
+            if len(set(why)) == 1:
+                return value_details(values, why[0], reveal)
+            return pa.array([value_details(values[i : i + 1], w, reveal)[0].as_py()
+                             for i, w in enumerate(why)], pa.string())  # fmt: skip
         low = "-inf" if f.minimum is None else f"{f.minimum:g}"
         high = "inf" if f.maximum is None else f"{f.maximum:g}"
         return value_details(values, f"is outside [{low}, {high}]", reveal)

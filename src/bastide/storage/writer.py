@@ -273,6 +273,10 @@ class SnapshotWriter:
             pw.write(batches)
         return pw.info
 
+    def written_rows(self, partition: str) -> dict[str, int]:
+        """Rows written so far in this snapshot, per table, for one partition."""
+        return {t: w.info.rows for (t, p), w in self._written.items() if p == partition}
+
     def unchanged(self, table: str, partition: str, fingerprint: Mapping[str, Any]) -> bool:
         """True if the parent holds (table, partition) written from this same fingerprint,
         so the caller may skip it (it is carried over as it is)."""
