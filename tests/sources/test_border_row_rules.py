@@ -70,4 +70,3 @@ def test_an_exact_copy_in_a_table_without_key_is_quarantined(tmp_path: Path) -> 
     assert out.quarantine["detail"][0].as_py().startswith("exact copy of an earlier row")
     assert out.valid_lines == [2, 4, 5]
     assert out.reconciliation.duplicate_keys_checked
-
