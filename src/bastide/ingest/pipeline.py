@@ -149,7 +149,11 @@ def ingest(
                 reconciliation, vocabulary = stage_national(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
                 mark = time.perf_counter()
-                result.exclusions = transform_national(ctx, engine, vocabulary)
+                accounting = transform_national(ctx, engine, vocabulary)
+                result.exclusions = accounting.exclusions
+                result.excluded_rows = accounting.excluded_rows
+                # read = loaded + quarantined + excluded, per file, or nothing is published
+                reconciliation = reconciliation.settle(accounting.loaded, accounting.excluded)
             else:
                 reconciliation = stage_hospital(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
@@ -205,3 +209,6 @@ def _write_records(ctx: IngestContext, result: IngestResult) -> None:
         [vars(e) for e in result.exclusions], schema=t.EXCLUSIONS_SCHEMA
     )
     w.write(t.EXCLUSIONS, p, exclusions, t.EXCLUSIONS_SCHEMA, fingerprint=fp)
+    rows = result.excluded_rows
+    rows = t.EXCLUDED_ROWS_SCHEMA.empty_table() if rows is None else rows
+    w.write(t.EXCLUDED_ROWS, p, rows, t.EXCLUDED_ROWS_SCHEMA, fingerprint=fp)
