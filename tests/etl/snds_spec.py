@@ -27,6 +27,7 @@ from bastide.cdm.vocabulary import build_vocabulary, code_map
 from bastide.engines import Engine, open_engine
 from bastide.etl import snds
 from bastide.ingest.national import expected_inputs
+from bastide.ingest.staging import FILE_COLUMN, LINE_COLUMN
 from bastide.ingest.tables import conform, omop_storage_schema
 
 PERSON = "person"  # pseudo-column: the person's source value
@@ -102,9 +103,12 @@ DCIR_FLOW = {
 
 def staged(table: str, text: str) -> pa.Table:
     """A staged SNDS table: the columns written in ``text``, all others null (but the
-    DCIR keys, see ``DCIR_FLOW``)."""
+    DCIR keys, see ``DCIR_FLOW``). Rows come from the file named after the table, on the
+    lines of the text table (the header is line 1), unless ``SOURCE_FILE`` and
+    ``SOURCE_LINE`` are written."""
     schema = expected_inputs()[table]
     rows = parse_rows(text, {f.name: f.type for f in schema}, table)
+    rows = [{FILE_COLUMN: table, LINE_COLUMN: i} | row for i, row in enumerate(rows, start=2)]
     if table in DCIR_TABLES:
         rows = [DCIR_FLOW | row for row in rows]
     return pa.Table.from_pylist(rows, schema=schema)
@@ -156,6 +160,12 @@ class Omop:
     tables: dict[str, pa.Table]
     exclusions: dict[tuple[str, str], int]
     link: pa.Table
+    accounting: snds.Accounting
+
+    def excluded(self) -> list[tuple[str, int, str]]:
+        """Every excluded row as (file, line, rule), by file and line."""
+        rows = self.accounting.excluded_rows.to_pylist()
+        return [(r["source_file"], r["line_number"], r["rule"]) for r in rows]
 
     def person_labels(self) -> dict[int, str]:
         person = self.tables["person"]
@@ -207,10 +217,27 @@ def run_on(engine: Engine, tables: Mapping[str, str]) -> Omop:
         name: conform(stream.read_all(), omop_storage_schema(name))
         for name, stream in snds.outputs(engine)
     }
-    exclusions = {(e.source_table, e.rule): e.rows for e in snds.exclusions(engine)}
-    omop = Omop(out, exclusions, snds.link_table(engine))
+    accounting = snds.account(engine, tables)
+    exclusions = {(e.source_table, e.rule): e.rows for e in accounting.exclusions}
+    omop = Omop(out, exclusions, snds.link_table(engine), accounting)
     _check_references(omop)
+    _check_accounting(omop, tables)
     return omop
+
+
+def _check_accounting(omop: Omop, tables: Mapping[str, str]) -> None:
+    """Every staged row is loaded or excluded, once: true of any extract."""
+    a = omop.accounting
+    assert not a.unaccounted, f"rows neither loaded nor excluded: {a.unaccounted}"
+    given = {name: _row_count(text) for name, text in tables.items()}
+    accounted = {n: a.loaded.get(n, 0) + a.excluded.get(n, 0) for n in given}
+    assert accounted == given, f"staged rows {given}, loaded + excluded {accounted}"
+    assert sum(a.excluded.values()) == sum(e.rows for e in a.exclusions)
+    assert a.excluded_rows.num_rows == sum(a.excluded.values())
+
+
+def _row_count(text: str) -> int:
+    return sum(1 for line in text.strip().splitlines() if line.strip()) - 1
 
 
 # The engine the cases run on: every case runs on each engine (tests/etl/conftest.py).

@@ -205,6 +205,59 @@ def test_fully_cancelled_dispensing_and_empty_cip13_give_no_exposure() -> None:
         {LAMOTRIGINE}     | 2020-05-11               | 1
         """,
     )
+    # the rows left out are recorded with their file and line (the header is line 1)
+    assert omop.excluded() == [
+        ("ER_PHA_F", 2, "netted_to_zero"),
+        ("ER_PHA_F", 3, "netted_to_zero"),
+        ("ER_PHA_F", 4, "no_drug_code"),
+        ("ER_PRS_F", 2, "netted_to_zero"),
+        ("ER_PRS_F", 3, "netted_to_zero"),
+    ]
+
+
+def test_every_dcir_row_left_out_is_recorded_with_its_line() -> None:
+    """§2.1: a cancellation whose original is not in the extract (the net is negative),
+    a detail row without its claim line, the detail of an information-only line or of an
+    unknown beneficiary's line, a surcharge act: each makes nothing, and each is recorded
+    with its file, line and rule; the list is in the same order on every engine."""
+    omop = run_snds(
+        IR_BEN_R=ONE_MAN,
+        ER_PRS_F="""
+        DCT_ORD_NUM | BEN_NIR_PSA | BEN_RNG_GEM | EXE_SOI_DTD | PRS_NAT_REF | PRS_ACT_QTE | DPN_QLF | CPL_MAJ_TOP
+        1           | psa-1       | 1           | 2020-04-06  | 3313        | -1          |         |
+        2           | psa-1       | 1           | 2020-05-11  | 3313        | 1           | 71      |
+        3           | psa-x       | 1           | 2020-05-12  | 3313        | 1           |         |
+        4           | psa-1       | 1           | 2020-05-13  | 1111        | 1           |         |
+        5           | psa-1       | 1           | 2020-05-13  | 1111        | 1           |         | 2
+        """,
+        ER_PHA_F=f"""
+        DCT_ORD_NUM | PHA_PRS_C13    | PHA_ACT_QSN
+        1           | {IRBESARTAN}   | -1
+        2           | {IRBESARTAN}   | 1
+        3           | {IRBESARTAN}   | 1
+        9           | {IRBESARTAN}   | 1
+        """,
+        ER_CAM_F="""
+        DCT_ORD_NUM | CAM_PRS_IDE
+        4           | YYYY600
+        5           | YYYY600
+        4           |
+        """,
+    )
+    assert omop.count("drug_exposure") == 0
+    assert omop.count("procedure_occurrence") == 1
+    assert omop.excluded() == [
+        ("ER_CAM_F", 3, "surcharge_line"),
+        ("ER_CAM_F", 4, "no_act_code"),
+        ("ER_PHA_F", 2, "orphan_cancellation"),
+        ("ER_PHA_F", 3, "information_only_line"),
+        ("ER_PHA_F", 4, "unknown_beneficiary"),
+        ("ER_PHA_F", 5, "no_claim_line"),
+        ("ER_PRS_F", 2, "orphan_cancellation"),
+        ("ER_PRS_F", 3, "information_only_line"),
+        ("ER_PRS_F", 4, "unknown_beneficiary"),
+    ]
+    assert list(omop.exclusions) == sorted(omop.exclusions)
 
 
 def test_visit_concept_from_prs_nat_ref() -> None:

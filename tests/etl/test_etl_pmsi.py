@@ -99,7 +99,25 @@ def test_stays_left_out_are_counted_by_rule() -> None:
         ("T_MCOaaC", "placeholder_identifier"): 2,
         ("T_MCOaaC", "unknown_beneficiary"): 1,
         ("T_MCOaaC", "stay_without_T_MCOaaB"): 1,
+        # the stay row (T_MCOaaB) of a left-out stay goes with it, under the same rule
+        ("T_MCOaaB", "error_grouping_90"): 1,
+        ("T_MCOaaB", "inter_establishment_stay"): 1,
+        ("T_MCOaaB", "legal_finess_duplicate"): 1,
+        ("T_MCOaaB", "no_stay_date"): 1,
+        ("T_MCOaaB", "placeholder_identifier"): 2,
+        ("T_MCOaaB", "unknown_beneficiary"): 1,
     }
+    # each with its file and line (the header is line 1)
+    assert [e for e in omop.excluded() if e[0] == "T_MCOaaC"] == [
+        ("T_MCOaaC", 3, "error_grouping_90"),
+        ("T_MCOaaC", 4, "inter_establishment_stay"),
+        ("T_MCOaaC", 5, "legal_finess_duplicate"),
+        ("T_MCOaaC", 7, "no_stay_date"),
+        ("T_MCOaaC", 8, "placeholder_identifier"),
+        ("T_MCOaaC", 9, "placeholder_identifier"),
+        ("T_MCOaaC", 10, "unknown_beneficiary"),
+        ("T_MCOaaC", 11, "stay_without_T_MCOaaB"),
+    ]
     assert omop.count("condition_occurrence") == 2, "diagnoses of the kept stays only"
 
 
@@ -142,7 +160,49 @@ def test_stay_with_a_chaining_flag_not_0_is_left_out(flag: str, error: str) -> N
         ano-1  | 2019-01-07
         """,
     )
-    assert omop.exclusions == {("T_MCOaaC", "chaining_flag_not_0"): 1}
+    assert omop.exclusions == {
+        ("T_MCOaaB", "chaining_flag_not_0"): 1,
+        ("T_MCOaaC", "chaining_flag_not_0"): 1,
+    }
+    assert omop.excluded() == [
+        ("T_MCOaaB", 3, "chaining_flag_not_0"),
+        ("T_MCOaaC", 3, "chaining_flag_not_0"),
+    ]
+
+
+def test_a_stay_without_its_chaining_row_is_excluded_not_lost() -> None:
+    """§2.2: a stay (T_MCOaaB) needs its chaining row (T_MCOaaC: patient and dates); one
+    without is left out under its own rule, with its line, and so are its diagnoses
+    (T_MCOaaD) — every staged row is loaded or excluded."""
+    omop = run_snds(
+        IR_BEN_R=BENEFICIARIES,
+        T_MCOaaB="""
+        PMSI_YEAR | ETA_NUM   | RSA_NUM | DGN_PAL
+        2019      | 010000001 | 1       | I10
+        2019      | 010000001 | 2       | K922
+        2020      | 010000001 | 1       | K922
+        """,
+        T_MCOaaC="""
+        PMSI_YEAR | ETA_NUM   | RSA_NUM | NIR_ANO_17 | EXE_SOI_DTD | EXE_SOI_DTF
+        2019      | 010000001 | 1       | psa-1      | 2019-01-07  | 2019-01-09
+        """,
+        T_MCOaaD="""
+        PMSI_YEAR | ETA_NUM   | RSA_NUM | ASS_DGN
+        2019      | 010000001 | 1       | E119
+        2019      | 010000001 | 1       |
+        2019      | 010000001 | 2       | E119
+        2019      | 010000001 | 3       | E119
+        """,
+    )
+    assert omop.count("visit_occurrence") == 1
+    assert omop.excluded() == [
+        ("T_MCOaaB", 3, "no_chaining_row"),
+        ("T_MCOaaB", 4, "no_chaining_row"),  # same stay number, another year
+        ("T_MCOaaD", 3, "no_diagnosis_code"),
+        ("T_MCOaaD", 4, "stay_left_out"),
+        ("T_MCOaaD", 5, "stay_without_T_MCOaaB"),
+    ]
+    assert omop.accounting.loaded == {"IR_BEN_R": 2, "T_MCOaaB": 1, "T_MCOaaC": 1, "T_MCOaaD": 1}
 
 
 def test_diagnoses_of_a_stay() -> None:

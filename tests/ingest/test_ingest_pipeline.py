@@ -41,15 +41,18 @@ def test_every_row_is_loaded_or_quarantined_and_reconciled(ingested: Ingested) -
         rec = result.reconciliation
         assert rec is not None and rec.ok
         for f in rec.files:
-            assert f.rows_read == f.rows_loaded + f.rows_quarantined
+            assert f.rows_read == f.rows_loaded + f.rows_quarantined + f.rows_excluded
     stored = _query(
         ingested.hub,
-        f"SELECT SUM(rows_read) AS r, SUM(rows_loaded) AS l FROM {t.RECONCILIATION}",
+        f"SELECT SUM(rows_read) AS r, SUM(rows_loaded) AS l, SUM(rows_excluded) AS x "
+        f"FROM {t.RECONCILIATION}",
     )[0]
     read = sum(r.reconciliation.rows_read for r in ingested.results if r.reconciliation)
     assert stored["r"] == read
     quarantined = _query(ingested.hub, f"SELECT COUNT(*) AS n FROM {t.QUARANTINE}")[0]["n"]
-    assert stored["l"] + quarantined == read
+    excluded = _query(ingested.hub, f"SELECT COUNT(*) AS n FROM {t.EXCLUDED_ROWS}")[0]["n"]
+    assert stored["x"] == excluded > 0
+    assert stored["l"] + quarantined + excluded == read
 
 
 def test_one_person_per_national_beneficiary(ingested: Ingested) -> None:

@@ -121,7 +121,8 @@ def test_reconciliation_still_holds(ingested: Ingested, effects: dict[str, Any])
         assert rec is not None and rec.ok
         for f in rec.files:
             file = _ground_truth_file(result.partition, f.source_file)
-            assert f.rows_read == f.rows_loaded + f.rows_quarantined == manifest["counts"][file]
+            assert f.rows_read == manifest["counts"][file]
+            assert f.rows_read == f.rows_loaded + f.rows_quarantined + f.rows_excluded
             assert dict(f.quarantined_by_reason) == planted.get(file, {}), file
             checked += f.rows_quarantined
     assert checked == effects["defects"]["rows"]

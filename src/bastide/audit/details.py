@@ -97,6 +97,7 @@ ALLOWED: dict[str, tuple[Check, str]] = {
     "rows_read": (_count, "a row count"),
     "rows_loaded": (_count, "a row count"),
     "rows_quarantined": (_count, "a row count"),
+    "rows_excluded": (_count, "a row count"),
     "files": (_count, "a count"),
     "count": (_count, "a count"),
     "bytes": (_count, "a byte count"),

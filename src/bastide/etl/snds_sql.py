@@ -63,7 +63,9 @@ SELECT
     CAST(BEN_NAI_ANN AS INTEGER) AS birth_year,
     CAST(BEN_NAI_MOI AS INTEGER) AS birth_month,
     CASE WHEN BEN_DCD_DTE > DATE '{C.ALIVE_SENTINEL_DATE}' THEN BEN_DCD_DTE END AS death_date,
-    BEN_DTE_MAJ
+    BEN_DTE_MAJ,
+    SOURCE_FILE,
+    SOURCE_LINE
 FROM IR_BEN_R
 WHERE CAST(BEN_SEX_COD AS INTEGER) IN (1, 2)
 """
@@ -121,6 +123,8 @@ WHERE rn = 1
 """
 
 # -- §2.1 DCIR claim lines: information-only lines out; beneficiary resolved ------------
+# Every line is kept here with the rule that leaves it out (``rule``; NULL: it is used),
+# so that the accounting below sees the lines the rules drop.
 _DCIR_VISIT_KEY = (
     "'dcir|' || b.person_key || '|' || CAST(p.EXE_SOI_DTD AS VARCHAR) || '|' "
     "|| COALESCE(CAST(p.EXE_SOI_DTF AS VARCHAR), '') || '|' || CAST(p.PRS_NAT_REF AS VARCHAR) "
@@ -129,15 +133,23 @@ _DCIR_VISIT_KEY = (
 CLAIMS = f"""
 CREATE TEMP TABLE claims AS
 SELECT {", ".join(f"p.{c}" for c in _CLAIM_COLUMNS)}, b.person_key,
-    stable_id({_DCIR_VISIT_KEY}) AS dcir_visit_id
+    CASE WHEN b.person_key IS NOT NULL THEN stable_id({_DCIR_VISIT_KEY}) END AS dcir_visit_id,
+    CASE
+        WHEN b.person_key IS NULL THEN 'unknown_beneficiary'
+        WHEN COALESCE(CAST(p.DPN_QLF AS INTEGER), 0) = {C.DPN_INFORMATION_ONLY}
+          OR COALESCE(CAST(p.PRS_DPN_QLP AS INTEGER), 0) = {C.DPN_INFORMATION_ONLY}
+            THEN 'information_only_line'
+    END AS rule,
+    p.SOURCE_FILE,
+    p.SOURCE_LINE
 FROM ER_PRS_F AS p
-JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
+LEFT JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
     AND b.BEN_RNG_GEM = CAST(p.BEN_RNG_GEM AS INTEGER)
-WHERE COALESCE(CAST(p.DPN_QLF AS INTEGER), 0) <> {C.DPN_INFORMATION_ONLY}
-  AND COALESCE(CAST(p.PRS_DPN_QLP AS INTEGER), 0) <> {C.DPN_INFORMATION_ONLY}
 """
 
 # -- §3.3 DCIR visits: one per person, dates, nature of care and executing provider -----
+# ``net``: the lines' quantities summed (cancellations are negative); only visits whose
+# net is positive are kept (VISITS, OBSERVATION_PERIOD).
 DCIR_VISITS = """
 CREATE TEMP TABLE dcir_visit AS
 SELECT
@@ -145,11 +157,11 @@ SELECT
     MIN(person_key) AS person_key,
     MIN(CAST(PRS_NAT_REF AS INTEGER)) AS prs_nat_ref,
     MIN(EXE_SOI_DTD) AS start_date,
-    MAX(COALESCE(EXE_SOI_DTF, EXE_SOI_DTD)) AS end_date
+    MAX(COALESCE(EXE_SOI_DTF, EXE_SOI_DTD)) AS end_date,
+    SUM(COALESCE(PRS_ACT_QTE, 1)) AS net
 FROM claims
-WHERE EXE_SOI_DTD IS NOT NULL
+WHERE rule IS NULL AND EXE_SOI_DTD IS NOT NULL
 GROUP BY dcir_visit_id
-HAVING SUM(COALESCE(PRS_ACT_QTE, 1)) > 0
 """
 
 VISITS = f"""
@@ -182,6 +194,7 @@ FROM (
         CAST(NULL AS VARCHAR) AS admitted_from,
         CAST(NULL AS VARCHAR) AS discharged_to
     FROM dcir_visit AS d LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = d.prs_nat_ref
+    WHERE d.net > 0
     UNION ALL
     SELECT visit_occurrence_id, person_key, start_date, end_date,
         CASE WHEN ENT_PRV = '5' THEN {C.VISIT_ER_INPATIENT} ELSE {C.VISIT_INPATIENT} END,
@@ -279,6 +292,22 @@ LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CIM10' AND cc.concept_code = d.c
 """
 
 # -- §2.1 + §3.7 dispensings: detail joined to its claim line, netted for cancellations -
+# Boxes per person, day and CIP13 (net of cancellations); DRUGS keeps positive nets.
+_DRUG_DATE = "COALESCE(p.EXE_SOI_DTD, p.PRE_PRE_DTD)"
+_CIP13 = "LPAD(CAST(d.PHA_PRS_C13 AS VARCHAR), 13, '0')"
+DRUG_NET = f"""
+CREATE TEMP TABLE drug_net AS
+SELECT
+    p.person_key,
+    {_DRUG_DATE} AS start_date,
+    {_CIP13} AS cip13,
+    MIN(p.dcir_visit_id) AS visit_occurrence_id,
+    SUM(d.PHA_ACT_QSN) AS boxes
+FROM ER_PHA_F AS d JOIN claims AS p ON {DCIR_KEY_JOIN}
+WHERE p.rule IS NULL AND COALESCE(d.PHA_PRS_C13, 0) <> 0 AND {_DRUG_DATE} IS NOT NULL
+GROUP BY 1, 2, 3
+"""
+
 DRUGS = f"""
 SELECT
     stable_id('drug|' || n.person_key || '|' || CAST(n.start_date AS VARCHAR) || '|' || n.cip13)
@@ -307,18 +336,7 @@ SELECT
     COALESCE(cc.source_concept_id, 0) AS drug_source_concept_id,
     CAST(NULL AS VARCHAR) AS route_source_value,
     r.PHA_DOS_UNT_DSES AS dose_unit_source_value
-FROM (
-    SELECT
-        p.person_key,
-        COALESCE(p.EXE_SOI_DTD, p.PRE_PRE_DTD) AS start_date,
-        LPAD(CAST(d.PHA_PRS_C13 AS VARCHAR), 13, '0') AS cip13,
-        MIN(p.dcir_visit_id) AS visit_occurrence_id,
-        SUM(d.PHA_ACT_QSN) AS boxes
-    FROM ER_PHA_F AS d JOIN claims AS p ON {DCIR_KEY_JOIN}
-    WHERE COALESCE(d.PHA_PRS_C13, 0) <> 0
-    GROUP BY 1, 2, 3
-    HAVING SUM(d.PHA_ACT_QSN) > 0
-) AS n
+FROM (SELECT * FROM drug_net WHERE boxes > 0) AS n
 LEFT JOIN (
     SELECT LPAD(CAST(PHA_CIP_C13 AS VARCHAR), 13, '0') AS cip13,
         MIN(PHA_UNT_NBR_DSES) AS PHA_UNT_NBR_DSES, MIN(PHA_DOS_UNT_DSES) AS PHA_DOS_UNT_DSES
@@ -328,6 +346,21 @@ LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CIP13' AND cc.concept_code = n.c
 """
 
 # -- §3.6 CCAM acts from DCIR: surcharge lines out, netted quantities ------------------
+# Quantity per person, day and act (net of cancellations); PROCEDURES keeps positive nets.
+PROCEDURE_NET = f"""
+CREATE TEMP TABLE procedure_net AS
+SELECT
+    p.person_key,
+    p.EXE_SOI_DTD AS proc_date,
+    UPPER(TRIM(d.CAM_PRS_IDE)) AS code,
+    MIN(p.dcir_visit_id) AS visit_occurrence_id,
+    SUM(COALESCE(p.PRS_ACT_QTE, 1)) AS quantity
+FROM ER_CAM_F AS d JOIN claims AS p ON {DCIR_KEY_JOIN}
+WHERE p.rule IS NULL AND COALESCE(CAST(p.CPL_MAJ_TOP AS INTEGER), 0) < 2
+  AND NULLIF(TRIM(d.CAM_PRS_IDE), '') IS NOT NULL AND p.EXE_SOI_DTD IS NOT NULL
+GROUP BY 1, 2, 3
+"""
+
 PROCEDURES = f"""
 SELECT
     stable_id('proc|' || n.person_key || '|' || CAST(n.proc_date AS VARCHAR) || '|' || n.code)
@@ -347,19 +380,7 @@ SELECT
     n.code AS procedure_source_value,
     COALESCE(cc.source_concept_id, 0) AS procedure_source_concept_id,
     CAST(NULL AS VARCHAR) AS modifier_source_value
-FROM (
-    SELECT
-        p.person_key,
-        p.EXE_SOI_DTD AS proc_date,
-        UPPER(TRIM(d.CAM_PRS_IDE)) AS code,
-        MIN(p.dcir_visit_id) AS visit_occurrence_id,
-        SUM(COALESCE(p.PRS_ACT_QTE, 1)) AS quantity
-    FROM ER_CAM_F AS d JOIN claims AS p ON {DCIR_KEY_JOIN}
-    WHERE COALESCE(CAST(p.CPL_MAJ_TOP AS INTEGER), 0) < 2
-      AND NULLIF(TRIM(d.CAM_PRS_IDE), '') IS NOT NULL AND p.EXE_SOI_DTD IS NOT NULL
-    GROUP BY 1, 2, 3
-    HAVING SUM(COALESCE(p.PRS_ACT_QTE, 1)) > 0
-) AS n
+FROM (SELECT * FROM procedure_net WHERE quantity > 0) AS n
 LEFT JOIN code_map AS cc ON cc.vocabulary_id = 'CCAM' AND cc.concept_code = n.code
 """
 
@@ -401,6 +422,7 @@ WITH event AS (
         CASE WHEN m.visit_concept_id = {C.VISIT_PHARMACY}
             THEN d.start_date + INTERVAL 29 DAY ELSE d.end_date END AS end_date
     FROM dcir_visit AS d LEFT JOIN prs_nat_ref_map AS m ON m.prs_nat_ref = d.prs_nat_ref
+    WHERE d.net > 0
     UNION ALL
     SELECT person_key, start_date, end_date FROM stay
 ),
@@ -450,24 +472,12 @@ LINK_TABLE = """
 SELECT source_key, stable_id(person_key) AS person_id FROM person_link
 """
 
-# -- accounting: why staged rows did not become OMOP rows (first reason wins) ----------
-EXCLUSIONS = f"""
-SELECT 'IR_BEN_R' AS source_table, 'sex_not_1_or_2' AS rule, COUNT(*) AS rows
-FROM IR_BEN_R WHERE COALESCE(CAST(BEN_SEX_COD AS INTEGER), 0) NOT IN (1, 2)
-UNION ALL
-SELECT 'ER_PRS_F', CASE
-        WHEN b.person_key IS NULL THEN 'unknown_beneficiary'
-        ELSE 'information_only_line' END, COUNT(*)
-FROM ER_PRS_F AS p LEFT JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
-    AND b.BEN_RNG_GEM = CAST(p.BEN_RNG_GEM AS INTEGER)
-WHERE b.person_key IS NULL
-   OR COALESCE(CAST(p.DPN_QLF AS INTEGER), 0) = {C.DPN_INFORMATION_ONLY}
-   OR COALESCE(CAST(p.PRS_DPN_QLP AS INTEGER), 0) = {C.DPN_INFORMATION_ONLY}
-GROUP BY 2
-UNION ALL
-SELECT 'T_MCOaaC', reason, COUNT(*) FROM (
-    SELECT CASE
-        WHEN b.RSA_NUM IS NULL THEN 'stay_without_T_MCOaaB'
+# -- accounting: what became of every staged row ---------------------------------------
+# One fate per staged row: 'loaded' when it is part of an OMOP row, else the first rule
+# that leaves it out; NULL would be a row neither loaded nor excluded (the ingest refuses
+# to publish then). The checks mirror the rules above, in their order; loaded rows are
+# counted per file, excluded rows come one by one with their file and line.
+_STAY_RULES = f"""
         WHEN c.EXE_SOI_DTD IS NULL THEN 'no_stay_date'
         WHEN NOT ({_RET_OK}) THEN 'chaining_flag_not_0'
         WHEN c.NIR_ANO_17 IN ({_PLACEHOLDERS}) THEN 'placeholder_identifier'
@@ -476,17 +486,113 @@ SELECT 'T_MCOaaC', reason, COUNT(*) FROM (
         WHEN COALESCE(b.SEJ_TYP, '') = 'B' THEN 'inter_establishment_stay'
         WHEN CAST(c.ETA_NUM AS VARCHAR) IN ({_DUP_ETA})
              AND c.PMSI_YEAR <= {C.PMSI_DUPLICATE_LAST_YEAR} THEN 'legal_finess_duplicate'
-        END AS reason
-    FROM T_MCOaaC AS c
-    LEFT JOIN T_MCOaaB AS b ON b.PMSI_YEAR = c.PMSI_YEAR
-        AND CAST(b.ETA_NUM AS VARCHAR) = CAST(c.ETA_NUM AS VARCHAR)
-        AND CAST(b.RSA_NUM AS VARCHAR) = CAST(c.RSA_NUM AS VARCHAR)
-    LEFT JOIN person_link AS l ON l.source_key = c.NIR_ANO_17
-) AS r WHERE reason IS NOT NULL GROUP BY reason
-UNION ALL
-SELECT 'ER_PHA_F', 'no_claim_line', COUNT(*) FROM ER_PHA_F AS d
-WHERE NOT EXISTS (SELECT 1 FROM ER_PRS_F AS p WHERE {DCIR_KEY_JOIN})
-UNION ALL
-SELECT 'KI_CCI_R', 'unknown_beneficiary', COUNT(*) FROM KI_CCI_R AS k
-WHERE NOT EXISTS (SELECT 1 FROM person_link AS l WHERE l.source_key = k.BEN_IDT_ANO)
+        WHEN s.visit_occurrence_id IS NOT NULL THEN 'loaded'"""
+
+
+def _same_stay(a: str, b: str) -> str:
+    return (
+        f"{b}.PMSI_YEAR = {a}.PMSI_YEAR"
+        f" AND CAST({b}.ETA_NUM AS VARCHAR) = CAST({a}.ETA_NUM AS VARCHAR)"
+        f" AND CAST({b}.RSA_NUM AS VARCHAR) = CAST({a}.RSA_NUM AS VARCHAR)"
+    )
+
+
+_IN_STAY = "s.pmsi_year = {t}.PMSI_YEAR AND s.ETA_NUM = CAST({t}.ETA_NUM AS VARCHAR) " \
+    "AND s.RSA_NUM = CAST({t}.RSA_NUM AS VARCHAR)"  # fmt: skip
+
+_FATES = {
+    "IR_BEN_R": """
+SELECT r.SOURCE_FILE, r.SOURCE_LINE, CASE
+        WHEN COALESCE(CAST(r.BEN_SEX_COD AS INTEGER), 0) NOT IN (1, 2) THEN 'sex_not_1_or_2'
+        ELSE 'loaded' END AS fate
+FROM IR_BEN_R AS r""",
+    "ER_PRS_F": """
+SELECT p.SOURCE_FILE, p.SOURCE_LINE, CASE
+        WHEN p.rule IS NOT NULL THEN p.rule
+        WHEN p.EXE_SOI_DTD IS NULL THEN 'no_care_date'
+        WHEN v.net > 0 THEN 'loaded'
+        WHEN v.net = 0 THEN 'netted_to_zero'
+        WHEN v.net < 0 THEN 'orphan_cancellation' END AS fate
+FROM claims AS p LEFT JOIN dcir_visit AS v ON v.visit_occurrence_id = p.dcir_visit_id""",
+    "ER_PHA_F": f"""
+SELECT d.SOURCE_FILE, d.SOURCE_LINE, CASE
+        WHEN p.DCT_ORD_NUM IS NULL THEN 'no_claim_line'
+        WHEN p.rule IS NOT NULL THEN p.rule
+        WHEN COALESCE(d.PHA_PRS_C13, 0) = 0 THEN 'no_drug_code'
+        WHEN {_DRUG_DATE} IS NULL THEN 'no_care_date'
+        WHEN n.boxes > 0 THEN 'loaded'
+        WHEN n.boxes = 0 THEN 'netted_to_zero'
+        WHEN n.boxes < 0 THEN 'orphan_cancellation'
+        WHEN d.PHA_ACT_QSN IS NULL THEN 'no_quantity' END AS fate
+FROM ER_PHA_F AS d
+LEFT JOIN claims AS p ON {DCIR_KEY_JOIN}
+LEFT JOIN drug_net AS n ON n.person_key = p.person_key AND n.start_date = {_DRUG_DATE}
+    AND n.cip13 = {_CIP13}""",
+    "ER_CAM_F": f"""
+SELECT d.SOURCE_FILE, d.SOURCE_LINE, CASE
+        WHEN p.DCT_ORD_NUM IS NULL THEN 'no_claim_line'
+        WHEN p.rule IS NOT NULL THEN p.rule
+        WHEN COALESCE(CAST(p.CPL_MAJ_TOP AS INTEGER), 0) >= 2 THEN 'surcharge_line'
+        WHEN NULLIF(TRIM(d.CAM_PRS_IDE), '') IS NULL THEN 'no_act_code'
+        WHEN p.EXE_SOI_DTD IS NULL THEN 'no_care_date'
+        WHEN n.quantity > 0 THEN 'loaded'
+        WHEN n.quantity = 0 THEN 'netted_to_zero'
+        WHEN n.quantity < 0 THEN 'orphan_cancellation' END AS fate
+FROM ER_CAM_F AS d
+LEFT JOIN claims AS p ON {DCIR_KEY_JOIN}
+LEFT JOIN procedure_net AS n ON n.person_key = p.person_key AND n.proc_date = p.EXE_SOI_DTD
+    AND n.code = UPPER(TRIM(d.CAM_PRS_IDE))""",
+    "T_MCOaaC": f"""
+SELECT c.SOURCE_FILE, c.SOURCE_LINE, CASE
+        WHEN b.RSA_NUM IS NULL THEN 'stay_without_T_MCOaaB'{_STAY_RULES} END AS fate
+FROM T_MCOaaC AS c
+LEFT JOIN T_MCOaaB AS b ON {_same_stay("c", "b")}
+LEFT JOIN person_link AS l ON l.source_key = c.NIR_ANO_17
+LEFT JOIN stay AS s ON {_IN_STAY.format(t="c")}""",
+    # a stay without its chaining row (T_MCOaaC) has no patient and no dates
+    "T_MCOaaB": f"""
+SELECT b.SOURCE_FILE, b.SOURCE_LINE, CASE
+        WHEN c.RSA_NUM IS NULL THEN 'no_chaining_row'{_STAY_RULES} END AS fate
+FROM T_MCOaaB AS b
+LEFT JOIN T_MCOaaC AS c ON {_same_stay("b", "c")}
+LEFT JOIN person_link AS l ON l.source_key = c.NIR_ANO_17
+LEFT JOIN stay AS s ON {_IN_STAY.format(t="b")}""",
+    "T_MCOaaD": f"""
+SELECT a.SOURCE_FILE, a.SOURCE_LINE, CASE
+        WHEN s.visit_occurrence_id IS NOT NULL AND {_code("a.ASS_DGN")} IS NULL
+            THEN 'no_diagnosis_code'
+        WHEN s.visit_occurrence_id IS NOT NULL THEN 'loaded'
+        WHEN b.RSA_NUM IS NULL THEN 'stay_without_T_MCOaaB'
+        ELSE 'stay_left_out' END AS fate
+FROM T_MCOaaD AS a
+LEFT JOIN T_MCOaaB AS b ON {_same_stay("a", "b")}
+LEFT JOIN stay AS s ON {_IN_STAY.format(t="a")}""",
+    "KI_CCI_R": """
+SELECT k.SOURCE_FILE, k.SOURCE_LINE, CASE
+        WHEN l.person_key IS NULL THEN 'unknown_beneficiary'
+        WHEN k.BEN_DCD_DTE IS NULL THEN 'no_death_date'
+        ELSE 'loaded' END AS fate
+FROM KI_CCI_R AS k LEFT JOIN person_link AS l ON l.source_key = k.BEN_IDT_ANO""",
+    # the extract's pharmacy nomenclature: its codes and classes are the CIP13 vocabulary
+    "IR_PHA_R": "SELECT SOURCE_FILE, SOURCE_LINE, 'loaded' AS fate FROM IR_PHA_R",
+}
+
+
+def row_fates(unmapped: tuple[str, ...] = ()) -> str:
+    """Fates of the staged rows: one row per excluded source row (its line), one per file
+    of loaded rows and one per file of rows without a fate (NULL), with their count.
+    ``unmapped``: other staged tables, whose rows no rule maps."""
+    parts = [f"SELECT '{t}' AS source_table, f.* FROM ({sql}\n) AS f" for t, sql in _FATES.items()]
+    parts += [
+        f"SELECT '{t}', SOURCE_FILE, SOURCE_LINE, 'table_not_mapped' FROM {t}" for t in unmapped
+    ]
+    union = "\nUNION ALL\n".join(parts)
+    return f"""
+SELECT source_table, SOURCE_FILE AS source_file, fate AS rule,
+    CASE WHEN fate IS NULL OR fate = 'loaded' THEN NULL ELSE SOURCE_LINE END AS line_number,
+    COUNT(*) AS rows
+FROM ({union}
+) AS u
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2 NULLS LAST, 3 NULLS LAST, 4 NULLS LAST
 """

@@ -82,10 +82,10 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
     error = None
     try:
         for reader in extract:
-            staged = staging.open(reader.schema)  # type: ignore[arg-type]
+            staged = staging.open(reader.schema, reader.file.relpath)  # type: ignore[arg-type]
             try:
                 for batch in reader:
-                    staged.write(batch.valid)
+                    staged.write(batch.valid, batch.valid_lines)
                     if batch.quarantine.num_rows:
                         quarantine.write_row_group(pa.Table.from_batches([batch.quarantine]))
             except BaseException:

@@ -76,8 +76,9 @@ def stage_national(ctx: IngestContext, directory: Path) -> tuple[Reconciliation,
 
 def transform_national(
     ctx: IngestContext, engine: Engine, vocabulary: dict[str, pa.Table]
-) -> list[etl.Exclusion]:
-    """Run the SNDS -> OMOP ETL and write its tables to the snapshot being built."""
+) -> etl.Accounting:
+    """Run the SNDS -> OMOP ETL and write its tables to the snapshot being built; what
+    became of every staged row (loaded or excluded, per file) is returned."""
     ctx.staging.register(engine, expected_inputs())
     relationships = merge.standard_relationships(vocabulary["concept_relationship"], ctx.parent)
     engine.register("code_map", code_map(vocabulary["concept"], relationships))
@@ -105,6 +106,6 @@ def transform_national(
         schema = t.omop_storage_schema(table)
         rows = merge.imported_rows(table, t.conform(data, schema), ctx.parent)
         ctx.writer.write(table, VOCABULARY_PARTITION, rows, schema)
-    exclusions = etl.exclusions(engine)
+    accounting = etl.account(engine, ctx.staging.tables)
     ctx.progress.advance(1, "exclusions")
-    return exclusions
+    return accounting

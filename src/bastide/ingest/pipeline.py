@@ -47,7 +47,7 @@ from bastide.vocab.merge import vocabulary_fingerprint
 SOURCES = ("snds", "omop")
 # Bumped when a change to the border or the ETL changes what a source file becomes, so
 # that re-ingesting unchanged files after an upgrade is not skipped.
-ETL_VERSION = "2"  # 2: ties between same-day rows broken by value, not arrival order
+ETL_VERSION = "3"  # 3: row rules, exact copies, every row accounted for (2: ties by value)
 
 
 class IngestError(BastideError):
@@ -207,7 +207,11 @@ def ingest(
                 timings["border"] = time.perf_counter() - mark
                 announce("ingest:staged", on_step)
                 mark = time.perf_counter()
-                result.exclusions = transform_national(ctx, engine, vocabulary)
+                accounting = transform_national(ctx, engine, vocabulary)
+                result.exclusions = accounting.exclusions
+                result.excluded_rows = accounting.excluded_rows
+                # read = loaded + quarantined + excluded, per file, or nothing is published
+                reconciliation = reconciliation.settle(accounting.loaded, accounting.excluded)
             else:
                 reconciliation = stage_hospital(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
@@ -272,3 +276,6 @@ def _write_records(ctx: IngestContext, result: IngestResult) -> None:
         [vars(e) for e in result.exclusions], schema=t.EXCLUSIONS_SCHEMA
     )
     w.write(t.EXCLUSIONS, p, exclusions, t.EXCLUSIONS_SCHEMA, fingerprint=fp)
+    rows = result.excluded_rows
+    rows = t.EXCLUDED_ROWS_SCHEMA.empty_table() if rows is None else rows
+    w.write(t.EXCLUDED_ROWS, p, rows, t.EXCLUDED_ROWS_SCHEMA, fingerprint=fp)

@@ -97,6 +97,7 @@ def record_ingest(hub: Hub, result: IngestResult, hook: StepHook | None = None) 
             "rows_read": rec.rows_read,
             "rows_loaded": rec.rows_loaded,
             "rows_quarantined": rec.rows_quarantined,
+            "rows_excluded": rec.rows_excluded,
         }
     if result.rows:
         details["row_counts"] = dict(result.rows)

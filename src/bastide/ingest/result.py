@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from rich.console import Group, RenderableType
 from rich.table import Table
 
@@ -20,6 +21,7 @@ class IngestResult:
     unchanged: bool
     reconciliation: Reconciliation | None = None
     exclusions: list[Exclusion] = field(default_factory=list)
+    excluded_rows: pa.Table | None = None  # EXCLUDED_ROWS_SCHEMA: file, line, table, rule
     rows: dict[str, int] = field(default_factory=dict)  # OMOP rows this source wrote
     linkage_methods: dict[str, int] = field(default_factory=dict)
     linkage_quality: LinkageQuality | None = None

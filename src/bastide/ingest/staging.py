@@ -3,7 +3,10 @@
 Staged tables are typed and pseudonymised (no raw identifier ever reaches disk) and go
 through the same Parquet module as the warehouse, so they are encrypted like it. PMSI
 year tables (T_MCO19B, T_MCO20B, …) are staged under their declared name (T_MCOaaB) with
-a ``PMSI_YEAR`` column, since stay numbers are unique only within a year.
+a ``PMSI_YEAR`` column, since stay numbers are unique only within a year. Every staged
+row also carries where it came from (``SOURCE_FILE``, the path relative to the extract,
+and ``SOURCE_LINE``, its line in that file), so that a row a mapping rule leaves out is
+recorded with its file and line, as a quarantined row is.
 
 A run's staging is ``<hub>/tmp/ingest-<run id>/`` and its data key ``staging:<run id>``.
 The run holds an exclusive ``flock`` on ``<hub>/tmp/ingest-<run id>.lock`` (holding its
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
 YEAR_COLUMN = "PMSI_YEAR"
 PREFIX = "ingest-"
 _RUN = re.compile(r"[0-9a-f]{8,64}")  # a run id (uuid4 hex)
+FILE_COLUMN = "SOURCE_FILE"
+LINE_COLUMN = "SOURCE_LINE"
 
 
 def staged_name(schema: SourceSchema) -> str:
@@ -51,6 +56,7 @@ def staged_schema(schema: SourceSchema) -> pa.Schema:
     ]
     if schema.year is not None:
         fields.append(pa.field(YEAR_COLUMN, pa.int32()))
+    fields += [pa.field(FILE_COLUMN, pa.string()), pa.field(LINE_COLUMN, pa.int64())]
     return pa.schema(fields)
 
 
@@ -58,20 +64,28 @@ class StagedFile:
     """One source file being staged; the file is kept only when ``close`` is reached."""
 
     def __init__(
-        self, path: Path, schema: SourceSchema, encryption: ParquetEncryption | None
+        self,
+        path: Path,
+        schema: SourceSchema,
+        encryption: ParquetEncryption | None,
+        source_file: str = "",
     ) -> None:
         self.schema = schema
+        self.source_file = source_file
         self.arrow_schema = staged_schema(schema)
         self.path = path
         self._writer = ParquetFileWriter(path, self.arrow_schema, encryption=encryption)
 
-    def write(self, batch: pa.RecordBatch) -> None:
+    def write(self, batch: pa.RecordBatch, lines: pa.Array) -> None:
+        """Stage valid rows with their lines in the source file."""
         if batch.num_rows == 0:
             return
         table = pa.Table.from_batches([batch])
         if self.schema.year is not None:
             year = pa.array([self.schema.year] * batch.num_rows, pa.int32())
             table = table.append_column(YEAR_COLUMN, year)
+        table = table.append_column(FILE_COLUMN, pa.repeat(self.source_file, batch.num_rows))
+        table = table.append_column(LINE_COLUMN, lines.cast(pa.int64()))
         self._writer.write_row_group(table.select(self.arrow_schema.names))
 
     def close(self) -> None:
@@ -103,9 +117,10 @@ class Staging:
         self._seq += 1
         return self.root / f"{self.prefix}{stem}-{self._seq:05d}.parquet"
 
-    def open(self, schema: SourceSchema) -> StagedFile:
+    def open(self, schema: SourceSchema, source_file: str = "") -> StagedFile:
+        """A staged file for the rows of ``source_file`` (relative to the extract)."""
         name = staged_name(schema)
-        return StagedFile(self._next(name), schema, self.encryption)
+        return StagedFile(self._next(name), schema, self.encryption, source_file)
 
     def keep(self, staged: StagedFile) -> None:
         """Record a completely staged file as part of its table."""

@@ -7,12 +7,14 @@ from functools import cache
 import pyarrow as pa
 
 from bastide.cdm.spec import arrow_schema
+from bastide.etl.snds import EXCLUDED_ROWS_SCHEMA
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
 
 # Warehouse tables that are the hub's own records of its ingests (not OMOP tables).
 QUARANTINE = "ingest_quarantine"
 RECONCILIATION = "ingest_reconciliation"
 EXCLUSIONS = "ingest_exclusions"
+EXCLUDED_ROWS = "ingest_excluded_rows"  # each row an exclusion counts: file, line, rule
 PERSON_LINK = "person_link"
 LINKAGE = "ingest_linkage"
 
@@ -28,6 +30,7 @@ OWN_TABLES: dict[str, pa.Schema] = {
     QUARANTINE: QUARANTINE_SCHEMA,
     RECONCILIATION: RECONCILIATION_SCHEMA,
     EXCLUSIONS: EXCLUSIONS_SCHEMA,
+    EXCLUDED_ROWS: EXCLUDED_ROWS_SCHEMA,
     PERSON_LINK: PERSON_LINK_SCHEMA,
     LINKAGE: LINKAGE_SCHEMA,
 }

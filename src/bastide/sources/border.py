@@ -161,9 +161,7 @@ class SourceReader:
             delimiter=raw.delimiter if raw else None,
             size_bytes=self._size,
             sha256=self._sha256,
-            duplicate_keys_checked=bool(self._tracker is not None and self.schema.primary_key)
-            if self.schema
-            else False,
+            duplicate_keys_checked=self._tracker is not None and self.schema is not None,
             error=self._error,
         )
 

@@ -25,4 +25,4 @@ class SchemaError(BastideError):
 
 
 class ReconciliationError(BastideError):
-    """Row counts of a file that do not add up (read != loaded + quarantined)."""
+    """Row counts of a file that do not add up (read != loaded + quarantined + excluded)."""

@@ -1,13 +1,16 @@
-"""Per-file reconciliation: every row read is either loaded or quarantined, with reasons.
+"""Per-file reconciliation: every row read is loaded, quarantined (with its reason) or
+excluded by a mapping rule: ``read = loaded + quarantined + excluded``.
 
 `FileReconciliation` refuses counts that do not add up; `Reconciliation` gathers the files
-of an extract (unrecognised and rejected ones included) for storage and display.
+of an extract (unrecognised and rejected ones included) for storage and display. The
+border's counts have no exclusions (``loaded`` is what it staged); ``settle`` replaces them
+with what the ETL made of the staged rows, and refuses a file whose rows do not balance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import pyarrow as pa
@@ -29,6 +32,7 @@ RECONCILIATION_SCHEMA = pa.schema(
         pa.field("rows_read", pa.int64(), nullable=False),
         pa.field("rows_loaded", pa.int64(), nullable=False),
         pa.field("rows_quarantined", pa.int64(), nullable=False),
+        pa.field("rows_excluded", pa.int64(), nullable=False),
         pa.field("quarantined_by_reason", pa.map_(pa.string(), pa.int64())),
         pa.field("ignored_columns", pa.list_(pa.string())),
         pa.field("missing_columns", pa.list_(pa.string())),
@@ -64,6 +68,7 @@ class FileReconciliation:
     sha256: str | None = None
     duplicate_keys_checked: bool = False
     error: str | None = None
+    rows_excluded: int = 0  # left out by a mapping rule (each recorded with its line)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -73,11 +78,19 @@ class FileReconciliation:
             raise ReconciliationError(f"{self.source_file}: unknown reasons {sorted(unknown)}")
         by_reason = {r: int(n) for r, n in self.quarantined_by_reason.items() if n}
         object.__setattr__(self, "quarantined_by_reason", MappingProxyType(by_reason))
-        if self.rows_read != self.rows_loaded + self.rows_quarantined:
-            raise ReconciliationError(
-                f"{self.source_file}: {self.rows_read} rows read but {self.rows_loaded} "
-                f"loaded + {self.rows_quarantined} quarantined"
-            )
+        if self.rows_read != self.rows_loaded + self.rows_quarantined + self.rows_excluded:
+            raise ReconciliationError(self.imbalance())
+
+    def imbalance(self, loaded: int | None = None, excluded: int | None = None) -> str:
+        """What does not add up, were ``loaded`` and ``excluded`` its counts."""
+        loaded = self.rows_loaded if loaded is None else loaded
+        excluded = self.rows_excluded if excluded is None else excluded
+        missing = self.rows_read - loaded - self.rows_quarantined - excluded
+        return (
+            f"{self.source_file}: {self.rows_read:,} rows read but {loaded:,} loaded + "
+            f"{self.rows_quarantined:,} quarantined + {excluded:,} excluded "
+            f"({abs(missing):,} {'unaccounted for' if missing > 0 else 'counted twice'})"
+        )
 
     @property
     def rows_quarantined(self) -> int:
@@ -119,6 +132,38 @@ class Reconciliation:
         return sum(f.rows_quarantined for f in self.files)
 
     @property
+    def rows_excluded(self) -> int:
+        return sum(f.rows_excluded for f in self.files)
+
+    def settle(self, loaded: Mapping[str, int], excluded: Mapping[str, int]) -> Reconciliation:
+        """The reconciliation once the ETL has run: per source file, the staged rows that
+        are part of an OMOP row (``loaded``) and those a rule left out (``excluded``).
+        Raises ``ReconciliationError`` naming every file that does not balance (or that the
+        ETL reports and the border never read)."""
+        known = {f.source_file for f in self.files}
+        problems = [
+            f"{name}: {loaded.get(name, 0) + excluded.get(name, 0):,} rows in the ETL's "
+            "accounting but the file was not read"
+            for name in sorted((set(loaded) | set(excluded)) - known, key=str)
+        ]
+        settled = []
+        for f in self.files:
+            if f.status != "loaded":
+                settled.append(f)
+                continue
+            n_loaded, n_excluded = loaded.get(f.source_file, 0), excluded.get(f.source_file, 0)
+            if f.rows_read != n_loaded + f.rows_quarantined + n_excluded:
+                problems.append(f.imbalance(n_loaded, n_excluded))
+                continue
+            settled.append(replace(f, rows_loaded=n_loaded, rows_excluded=n_excluded))
+        if problems:
+            raise ReconciliationError(
+                "the reconciliation does not balance (read = loaded + quarantined + "
+                "excluded): " + "; ".join(problems)
+            )
+        return Reconciliation.of(settled)
+
+    @property
     def ok(self) -> bool:
         """Every file was recognised and read to the end."""
         return all(f.status == "loaded" for f in self.files)
@@ -136,6 +181,7 @@ class Reconciliation:
             ("read", "right"),
             ("loaded", "right"),
             ("quarantined", "right"),
+            ("excluded", "right"),
             ("reasons", "left"),
             ("ignored columns", "left"),
             ("encoding", "left"),
@@ -153,6 +199,7 @@ class Reconciliation:
                 f"{f.rows_read:,}",
                 f"{f.rows_loaded:,}",
                 f"{f.rows_quarantined:,}",
+                f"{f.rows_excluded:,}",
                 reasons,
                 ", ".join(f.ignored_columns),
                 f.encoding or "",
@@ -166,6 +213,7 @@ class Reconciliation:
             f"{self.rows_read:,}",
             f"{self.rows_loaded:,}",
             f"{self.rows_quarantined:,}",
+            f"{self.rows_excluded:,}",
         )
         return table
 

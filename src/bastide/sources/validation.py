@@ -23,6 +23,7 @@ from bastide.sources.parsing import format_details, parse_native, parse_text, va
 from bastide.sources.plausibility import DateBounds, implausible
 from bastide.sources.quarantine import QUARANTINE_SCHEMA, REASONS, rows_json
 from bastide.sources.reading import RawBatch
+from bastide.sources.row_rules import row_rules
 from bastide.sources.schema import TEMPORAL_TYPES, SourceField, SourceSchema
 
 Pseudonymise = Callable[[pa.Array], pa.Array]
@@ -31,6 +32,9 @@ Pseudonymisers = Pseudonymise | Mapping[str, Pseudonymise]
 _PRIORITY = {reason: i for i, reason in enumerate(REASONS)}
 _STRIDE = 1 << 16  # outcome code = priority * _STRIDE + column index
 _OK = np.iinfo(np.int32).max
+# The ``column`` of a duplicate row of a table without a primary key: every column.
+EVERY_COLUMN = "*"
+_COPY_DETAIL = "exact copy of an earlier row (no primary key declared: every column compared)"
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,10 @@ class BatchValidator:
         self.date_bounds = date_bounds or DateBounds()
         self._implausible: dict[int, pa.Array] = {}  # this batch: column -> why, per row
         self.code_checker = code_checker
-        self.key_tracker = key_tracker if schema.primary_key else None
+        # a table with no declared key: the whole row is its key (exact copies)
+        self.key_tracker = key_tracker
         self._missing = pa.array(schema.missing_values, pa.string())
+        self._row_rules = row_rules(schema)
         self._pseudonymisers: dict[str, Pseudonymise] = {}
         out_fields = []
         for f in schema.fields:
@@ -124,6 +130,10 @@ class BatchValidator:
             typed.append(parsed)
 
         self._check_plausible_dates(typed, fail)
+        names = self.schema.names
+        for i, rule in enumerate(self._row_rules):  # codes after the key's: len(names) + 1 + i
+            broken = rule.broken(typed[names.index(rule.column)], typed[names.index(rule.other)])
+            fail(rule.reason, len(names) + 1 + i, broken)
         if self.key_tracker is not None:
             self._check_keys(typed, outcome, fail)
         return self._assemble(raw, outcome, columns, typed)
@@ -190,7 +200,8 @@ class BatchValidator:
         if not ok.any():
             return
         names = self.schema.names
-        positions = [names.index(self.schema.field(k).name) for k in self.schema.primary_key]
+        key = self.schema.primary_key
+        positions = [names.index(self.schema.field(k).name) for k in key] or list(range(len(names)))
         mask = pa.array(ok)
         keys = [typed[p].filter(mask) for p in positions]
         dup_subset = self.key_tracker.duplicates(keys)
@@ -216,8 +227,9 @@ class BatchValidator:
         codes = outcome[rows]
         reason_idx = codes // _STRIDE
         column_idx = codes % _STRIDE
-        key_label = "+".join(self.schema.primary_key)
-        labels = pa.array([*self.schema.names, key_label], pa.string())
+        key_label = "+".join(self.schema.primary_key) or EVERY_COLUMN
+        rule_labels = [r.column for r in self._row_rules]
+        labels = pa.array([*self.schema.names, key_label, *rule_labels], pa.string())
         present = {c.field.name: c.json_text for c in columns if c.json_text is not None}
         row_json = rows_json({k: v.take(rows) for k, v in present.items()}, len(rows))
         k = len(rows)
@@ -256,7 +268,15 @@ class BatchValidator:
         k = len(rows)
         if reason == "duplicate_key":
             keys = ", ".join(self.schema.primary_key)
+            if not keys:
+                return pa.repeat(pa.scalar(_COPY_DETAIL), k)
             return pa.repeat(pa.scalar(f"primary key ({keys}) already seen"), k)
+        names = self.schema.names
+        if index > len(names):  # a row rule
+            rule = self._row_rules[index - len(names) - 1]
+            a, b = (columns[names.index(c)].text for c in (rule.column, rule.other))
+            assert a is not None and b is not None
+            return rule.details(a.take(rows), b.take(rows))
         column = columns[index]
         f = column.field
         if reason in ("missing_identifier", "missing_value"):
