@@ -150,7 +150,7 @@ def _check(case: Case, x: Extract, out: Outcome) -> None:
         expected = {n for n in expected if _read(x, case, n, out.tables)}
     assert expected <= set(out.files), sorted(expected - set(out.files))
     for f in out.files.values():
-        assert f.rows_read == f.rows_loaded + f.rows_quarantined
+        assert f.rows_read == f.rows_loaded + f.rows_quarantined + f.rows_excluded
     rejected = {n: f.error for n, f in out.files.items() if f.status == "rejected"}
     file = e.get("file") or _first(case, "file")
     if case.outcome == "rejected":

@@ -58,6 +58,11 @@ ROW_RULES: tuple[NotBefore, ...] = (
         "snds", ("T_MCOaaC", "T_SSRaaC", "T_HADaaC", "T_RIPaaC"),
         "EXE_SOI_DTF", "EXE_SOI_DTD", "exit date",
     ),
+    # The same stay's entry and exit dates as the hospital declared them.
+    NotBefore(
+        "snds", ("T_MCOaaC", "T_SSRaaC", "T_HADaaC", "T_RIPaaC"),
+        "SOR_DAT", "ENT_DAT", "exit date",
+    ),
 )  # fmt: skip
 
 
