@@ -21,7 +21,7 @@ from bastide.ingest.progress import Progress
 from bastide.ingest.staging import Staging, staged_name
 from bastide.pseudonym import Pseudonymiser
 from bastide.sources import FileReconciliation, Reconciliation, discover, known_codes, read_extract
-from bastide.sources.errors import SourceFileError
+from bastide.sources.errors import ExtractFilesError, SourceFileError
 
 DOMAINS = ("person", "hospital_patient", "stay", "provider")
 
@@ -54,7 +54,8 @@ class LaneResult:
     staged: list[tuple[str, Path, pa.Schema]]
     quarantine: list[Path]
     files: list[dict[str, object]]  # FileReconciliation fields (it holds a mapping proxy)
-    error: tuple[str, str, int | None] | None = None  # a SourceFileError's parts
+    errors: list[tuple[str, str, int | None]]  # SourceFileErrors' parts, every file's
+    findings: list[Path]
 
 
 def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneResult:
@@ -67,15 +68,24 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
         encoding=lane.encoding,
     )
     quarantine = staging.quarantine_writer()
-    error = None
+    findings = staging.findings_writer()
+    errors: list[tuple[str, str, int | None]] = []
     try:
         for reader in extract:
-            staged = staging.open(reader.schema)  # type: ignore[arg-type]
+            staged = staging.open(reader.schema, reader.file.relpath)  # type: ignore[arg-type]
             try:
                 for batch in reader:
-                    staged.write(batch.valid)
+                    staged.write(batch.valid, batch.valid_lines)
                     if batch.quarantine.num_rows:
                         quarantine.write_row_group(pa.Table.from_batches([batch.quarantine]))
+                    if batch.findings.num_rows:
+                        findings.write_row_group(pa.Table.from_batches([batch.findings]))
+            except SourceFileError as exc:
+                # the file is discarded; the others are still read, so that one run
+                # reports every file that cannot be read
+                staged.discard()
+                errors.append((exc.file, exc.problem, exc.line))
+                continue
             except BaseException:
                 staged.discard()
                 raise
@@ -83,17 +93,16 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
             staging.keep(staged)
             if progress is not None:
                 progress.advance(reader.file.path.stat().st_size, reader.file.relpath)
-    except SourceFileError as exc:
-        error = (exc.file, exc.problem, exc.line)
     finally:
         quarantine.close()
+        findings.close()
     files = [
         {**vars(f), "quarantined_by_reason": dict(f.quarantined_by_reason)}
         for f in extract.reconciliation.files
         if f.status != "unrecognised"
     ]
     staged_files, quarantine_files = staging.contents()
-    return LaneResult(staged_files, quarantine_files, files, error)
+    return LaneResult(staged_files, quarantine_files, files, errors, staging.findings_files())
 
 
 def _lane_process(lane: Lane) -> LaneResult:
@@ -132,8 +141,9 @@ def stage_extract(
 ) -> Reconciliation:
     """Validate ``directory``'s files into ``staging``; return their reconciliation.
 
-    A file that cannot be parsed raises ``SourceFileError`` (file, line, problem) after
-    its partial staging is discarded; the caller abandons the whole run.
+    A file that cannot be parsed is discarded and the other files are still read; then
+    ``SourceFileError`` (file, line, problem) is raised for it, or ``ExtractFilesError``
+    naming every such file; the caller abandons the whole run.
     """
     found = discover(directory, source)
     wanted = {t.upper() for t in tables} if tables is not None else None
@@ -177,9 +187,11 @@ def stage_extract(
             staging.adopt(name, path, schema)
         for path in result.quarantine:
             staging.adopt_quarantine(path)
-    for result in results:
-        if result.error is not None:
-            raise SourceFileError(result.error[0], result.error[1], result.error[2])
+        for path in result.findings:
+            staging.adopt_findings(path)
+    errors = [SourceFileError(*e) for r in results for e in r.errors]
+    if errors:
+        raise errors[0] if len(errors) == 1 else ExtractFilesError(errors)
     unrecognised = read_extract(directory, source, pseudonymise=pseudonymisers(key), tables=[])
     order = {f.relpath: i for i, f in enumerate(found)}
     files = [FileReconciliation(**f) for r in results for f in r.files]  # type: ignore[arg-type]

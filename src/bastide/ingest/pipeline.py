@@ -23,7 +23,7 @@ from bastide.errors import BastideError
 from bastide.hub import Hub
 from bastide.ingest import tables as t
 from bastide.ingest.context import IngestContext
-from bastide.ingest.hospital import stage_hospital, transform_hospital
+from bastide.ingest.hospital import findings_summary, stage_hospital, transform_hospital
 from bastide.ingest.national import stage_national, transform_national
 from bastide.ingest.progress import Progress, Silent
 from bastide.ingest.records import record_failure, record_ingest
@@ -37,7 +37,9 @@ from bastide.vocab.merge import vocabulary_fingerprint
 SOURCES = ("snds", "omop")
 # Bumped when a change to the border or the ETL changes what a source file becomes, so
 # that re-ingesting unchanged files after an upgrade is not skipped.
-ETL_VERSION = "2"  # 2: ties between same-day rows broken by value, not arrival order
+# 2: ties between same-day rows broken by value, not arrival order; 3: OMOP repeated ids
+# loaded, 0 foreign keys null, rows of unknown persons quarantined, CDM v5.3 names mapped
+ETL_VERSION = "3"
 
 
 class IngestError(BastideError):
@@ -151,10 +153,11 @@ def ingest(
                 mark = time.perf_counter()
                 result.exclusions = transform_national(ctx, engine, vocabulary)
             else:
-                reconciliation = stage_hospital(ctx, directory)
+                reconciliation, result.cdm_version = stage_hospital(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
                 mark = time.perf_counter()
                 result.exclusions, person_map = transform_hospital(ctx, engine)
+                result.findings = findings_summary(ctx.staging)
                 methods = pa.compute.value_counts(person_map["method"]).to_pylist()
                 result.linkage_methods = {m["values"]: int(m["counts"]) for m in methods}
                 if truth is not None:

@@ -10,6 +10,19 @@ from rich.table import Table
 from bastide.etl.snds import Exclusion
 from bastide.linkage.evaluation import LinkageQuality
 from bastide.sources import Reconciliation
+from bastide.sources.omop_version import CdmVersion
+
+
+@dataclass(frozen=True)
+class FindingSummary:
+    """Loaded rows of one file with one data-quality finding (see sources/findings.py)."""
+
+    source_file: str
+    table: str
+    finding: str
+    column: str | None
+    rows: int
+    first_lines: tuple[int, ...]  # up to ten; every line is in ``ingest_findings``
 
 
 @dataclass
@@ -24,6 +37,8 @@ class IngestResult:
     linkage_methods: dict[str, int] = field(default_factory=dict)
     linkage_quality: LinkageQuality | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    findings: list[FindingSummary] = field(default_factory=list)
+    cdm_version: CdmVersion | None = None  # an OMOP extract's, told from its columns
 
     def quarantined_by_reason(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -36,8 +51,19 @@ class IngestResult:
         if self.unchanged:
             return f"[bold]{self.partition}[/]: unchanged since the current snapshot; nothing to do"
         parts: list[RenderableType] = []
+        if self.cdm_version is not None:
+            parts.append(f"[bold]{self.partition}[/]: {self.cdm_version.describe()}")
         if self.reconciliation is not None:
             parts.append(self.reconciliation.render(f"Border: {self.partition}"))
+        if self.findings:
+            fd = Table(title=f"Data-quality findings (rows loaded): {self.partition}")
+            for column in ("file", "table", "finding", "column", "rows", "first lines"):
+                fd.add_column(column, justify="right" if column == "rows" else "left")
+            for f in self.findings:
+                more = ", …" if f.rows > len(f.first_lines) else ""
+                lines = ", ".join(map(str, f.first_lines)) + more
+                fd.add_row(f.source_file, f.table, f.finding, f.column or "", f"{f.rows:,}", lines)
+            parts.append(fd)
         if self.exclusions:
             ex = Table(title=f"Left out by mapping rules: {self.partition}")
             ex.add_column("source table")

@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from bastide.cdm.spec import arrow_schema
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
+from bastide.sources.findings import FINDINGS_SCHEMA
 
 # Warehouse tables that are the hub's own records of its ingests (not OMOP tables).
 QUARANTINE = "ingest_quarantine"
@@ -15,6 +16,7 @@ RECONCILIATION = "ingest_reconciliation"
 EXCLUSIONS = "ingest_exclusions"
 PERSON_LINK = "person_link"
 LINKAGE = "ingest_linkage"
+FINDINGS = "ingest_findings"  # loaded rows a producer should hear about (repeated ids)
 
 EXCLUSIONS_SCHEMA = pa.schema(
     [("source_table", pa.string()), ("rule", pa.string()), ("rows", pa.int64())]
@@ -30,6 +32,7 @@ OWN_TABLES: dict[str, pa.Schema] = {
     EXCLUSIONS: EXCLUSIONS_SCHEMA,
     PERSON_LINK: PERSON_LINK_SCHEMA,
     LINKAGE: LINKAGE_SCHEMA,
+    FINDINGS: FINDINGS_SCHEMA,
 }
 
 

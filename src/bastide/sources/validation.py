@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from bastide.sources.codes import CodeChecker
 from bastide.sources.duplicates import KeyTracker
 from bastide.sources.errors import SchemaError
+from bastide.sources.findings import FINDINGS_SCHEMA, empty_findings
 from bastide.sources.parsing import format_details, parse_native, parse_text, value_details
 from bastide.sources.quarantine import QUARANTINE_SCHEMA, REASONS, rows_json
 from bastide.sources.reading import RawBatch
@@ -38,6 +39,7 @@ class ValidatedBatch:
     valid_lines: pa.Array
     quarantine: pa.RecordBatch
     reasons: Counter[str]
+    findings: pa.RecordBatch  # FINDINGS_SCHEMA: loaded rows a producer should hear about
 
 
 @dataclass
@@ -119,9 +121,13 @@ class BatchValidator:
             columns.append(_Column(f, text, json_text))
             typed.append(parsed)
 
+        repeated = None
         if self.key_tracker is not None:
-            self._check_keys(typed, outcome, fail)
-        return self._assemble(raw, outcome, columns, typed)
+            repeated = self._check_keys(typed, outcome, fail)
+        result = self._assemble(raw, outcome, columns, typed)
+        if repeated is not None:
+            result = replace(result, findings=self._repeated_ids(raw, repeated))
+        return result
 
     # -- checks ---------------------------------------------------------------------
     def _parse(
@@ -172,20 +178,54 @@ class BatchValidator:
             result = pc.if_else(pc.is_in(upper, value_set=marks), upper, result)
         return result
 
-    def _check_keys(self, typed: list[pa.Array], outcome: np.ndarray, fail: Callable) -> None:
+    def _check_keys(
+        self, typed: list[pa.Array], outcome: np.ndarray, fail: Callable
+    ) -> np.ndarray | None:
+        """Quarantine duplicate keys; with ``repeated_keys = "report"``, only exact copies
+        of earlier rows, returning the mask of valid rows that repeat an earlier key."""
         assert self.key_tracker is not None
         ok = outcome == _OK
         if not ok.any():
-            return
+            return None
         names = self.schema.names
         positions = [names.index(self.schema.field(k).name) for k in self.schema.primary_key]
+        if self.schema.repeated_keys == "report":
+            copies = self.key_tracker.rows().duplicates([t.filter(pa.array(ok)) for t in typed])
+            if copies.any():
+                dup = np.zeros(len(outcome), dtype=bool)
+                dup[np.flatnonzero(ok)[copies]] = True
+                fail("duplicate_key", len(names), dup)
+                ok &= ~dup
+            if not ok.any():
+                return None
         mask = pa.array(ok)
         keys = [typed[p].filter(mask) for p in positions]
         dup_subset = self.key_tracker.duplicates(keys)
-        if dup_subset.any():
-            dup = np.zeros(len(outcome), dtype=bool)
-            dup[np.flatnonzero(ok)[dup_subset]] = True
-            fail("duplicate_key", len(names), dup)
+        if not dup_subset.any():
+            return None
+        dup = np.zeros(len(outcome), dtype=bool)
+        dup[np.flatnonzero(ok)[dup_subset]] = True
+        if self.schema.repeated_keys == "report":
+            return dup
+        fail("duplicate_key", len(names), dup)
+        return None
+
+    def _repeated_ids(self, raw: RawBatch, repeated: np.ndarray) -> pa.RecordBatch:
+        rows = pa.array(np.flatnonzero(repeated))
+        k = len(rows)
+        key = "+".join(self.schema.primary_key)
+        detail = f"{key} already used by a different row; loaded under its own warehouse id"
+        return pa.RecordBatch.from_arrays(
+            [
+                pa.repeat(pa.scalar(self.source_file), k),
+                raw.lines.take(rows),
+                pa.repeat(pa.scalar(self.schema.name), k),
+                pa.repeat(pa.scalar("repeated_id"), k),
+                pa.repeat(pa.scalar(key), k),
+                pa.repeat(pa.scalar(detail), k),
+            ],
+            schema=FINDINGS_SCHEMA,
+        )
 
     # -- outputs --------------------------------------------------------------------
     def _assemble(
@@ -200,7 +240,7 @@ class BatchValidator:
         rows = np.flatnonzero(~valid_mask)
         if len(rows) == 0:
             quarantine = pa.RecordBatch.from_pylist([], schema=QUARANTINE_SCHEMA)
-            return ValidatedBatch(valid, raw.lines, quarantine, Counter())
+            return ValidatedBatch(valid, raw.lines, quarantine, Counter(), empty_findings())
         codes = outcome[rows]
         reason_idx = codes // _STRIDE
         column_idx = codes % _STRIDE
@@ -223,7 +263,9 @@ class BatchValidator:
         )
         counts = Counter({REASONS[i]: int(c) for i, c in enumerate(np.bincount(reason_idx)) if c})
         kept = pa.array(np.flatnonzero(valid_mask))  # take() is faster than filter()
-        return ValidatedBatch(valid.take(kept), raw.lines.take(kept), quarantine, counts)
+        return ValidatedBatch(
+            valid.take(kept), raw.lines.take(kept), quarantine, counts, empty_findings()
+        )
 
     def _details(self, codes: np.ndarray, rows: np.ndarray, columns: list[_Column]) -> pa.Array:
         """The detail text of each quarantined row, built per distinct (reason, column)."""
@@ -244,6 +286,8 @@ class BatchValidator:
         k = len(rows)
         if reason == "duplicate_key":
             keys = ", ".join(self.schema.primary_key)
+            if self.schema.repeated_keys == "report":
+                return pa.repeat(pa.scalar(f"exact copy of an earlier row ({keys} too)"), k)
             return pa.repeat(pa.scalar(f"primary key ({keys}) already seen"), k)
         column = columns[index]
         f = column.field
