@@ -184,6 +184,7 @@ def test_eunomia_hospital_database_loads(tmp_path: Path) -> None:
     assert result.rows["person"] == 28
     assert result.rows["measurement"] == 10_040
     assert result.linkage_methods == {"new": 28}
+    assert result.cdm_version is not None and result.cdm_version.version == "5.4"
     ids = _query(hub, "SELECT COUNT(DISTINCT visit_occurrence_id) AS n FROM visit_occurrence")
     assert ids[0]["n"] == 1791
     orphans = _query(

@@ -105,7 +105,8 @@ def test_every_reason_code(tmp_path: Path) -> None:
     assert out.valid_lines == [n + 2, n + 3]
     rec = out.reconciliation
     assert rec.rows_read == n + 4 and rec.rows_loaded == 2
-    assert set(rec.quarantined_by_reason) == set(REASONS)
+    # unknown_reference is found by the ingest, once every table is staged
+    assert set(rec.quarantined_by_reason) == set(REASONS) - {"unknown_reference"}
     assert rec.duplicate_keys_checked
 
 

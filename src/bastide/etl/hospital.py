@@ -7,6 +7,13 @@ from linkage instead, so that a patient known nationally gets their national per
 Source codes left unmapped by the hospital (concept 0) are mapped through the French
 vocabularies where the code system is known (CIM-10 diagnoses, UCD drugs).
 
+A local id repeated on different rows of its table keeps its plain warehouse id on its
+first row (by file and line) and gets one derived from its file and line on the others,
+so every row has its own id and a re-ingest gives the same ids; a foreign key naming the
+repeated id points to its first row. A foreign-key id of 0, OMOP's "no value", is null.
+A row whose person_id is not a person of the extract was quarantined before the ETL
+(``unknown_reference``) and is not loaded.
+
 Staged tables are registered as ``src_<omop table>``; the linkage result as
 ``person_map(local_person_id, person_id)``.
 """
@@ -15,29 +22,11 @@ from __future__ import annotations
 
 import sqlglot.expressions as exp
 
+from bastide.ingest.staging import FILE_COLUMN, LINE_COLUMN
+from bastide.sources.omop_schema import NOT_IMPORTED, REKEYED_TABLES
+
 # Tables whose primary key is an entity id that other tables point to.
-ENTITY_TABLES = (
-    "person",
-    "visit_occurrence",
-    "visit_detail",
-    "provider",
-    "care_site",
-    "location",
-    "condition_occurrence",
-    "drug_exposure",
-    "procedure_occurrence",
-    "device_exposure",
-    "measurement",
-    "observation",
-    "observation_period",
-    "note",
-    "specimen",
-    "payer_plan_period",
-    "episode",
-    "condition_era",
-    "drug_era",
-    "dose_era",
-)
+ENTITY_TABLES = REKEYED_TABLES
 # Foreign-key columns whose name is not "<table>_id".
 _FK_ALIASES = {
     "preceding_visit_occurrence_id": "visit_occurrence",
@@ -59,15 +48,7 @@ VOCABULARY_TABLES = (
     "source_to_concept_map",
 )
 # Derived or descriptive tables a hub rebuilds itself rather than importing.
-SKIPPED_TABLES = {
-    "cohort": "derived by studies, not source data",
-    "cohort_definition": "derived by studies, not source data",
-    "cdm_source": "describes the source database; recorded in the ingest metadata",
-    "metadata": "describes the source database; recorded in the ingest metadata",
-    "fact_relationship": "links by local ids whose table is not typed in the spec",
-    "episode_event": "links by local ids whose table is not typed in the spec",
-    "cost": "links by local ids whose table is not typed in the spec",
-}
+SKIPPED_TABLES = NOT_IMPORTED
 # Unmapped source codes filled from French vocabularies: table -> (code column,
 # concept column, source concept column, vocabulary).
 LOCAL_CODE_MAPS = {
@@ -102,16 +83,38 @@ def _entity_of(column: str) -> str | None:
     return None
 
 
-def _remapped_id(source: str, entity: str, column: str) -> exp.Expression:
-    key = exp.func(
-        "concat",
-        exp.Literal.string(f"{source}|{entity}|"),
-        exp.cast(exp.column(column, table="s"), "VARCHAR"),
-    )
-    return exp.Case(
-        ifs=[exp.If(this=exp.column(column, table="s").is_(exp.null()), true=exp.null())],
-        default=exp.func("stable_id", key),
-    )
+def _remapped_id(source: str, entity: str, column: str, own_key: bool) -> exp.Expression:
+    """The warehouse id of a local id: of the row itself (``own_key``) or a foreign key."""
+    local = exp.column(column, table="s")
+    key = exp.func("concat", exp.Literal.string(f"{source}|{entity}|"), exp.cast(local, "VARCHAR"))
+    if own_key:
+        # the local id's second and later rows: their id also names their file and line
+        first = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=[local],
+            order=exp.Order(
+                expressions=[
+                    exp.Ordered(this=exp.column(FILE_COLUMN, table="s")),
+                    exp.Ordered(this=exp.column(LINE_COLUMN, table="s")),
+                ]
+            ),
+        )
+        where = exp.func(
+            "concat",
+            exp.Literal.string("|"),
+            exp.column(FILE_COLUMN, table="s"),
+            exp.Literal.string(":"),
+            exp.cast(exp.column(LINE_COLUMN, table="s"), "VARCHAR"),
+        )
+        key = exp.Case(
+            ifs=[exp.If(this=exp.EQ(this=first, expression=exp.Literal.number(1)), true=key)],
+            default=exp.func("concat", key, where),
+        )
+        absent: exp.Expression = local.is_(exp.null())
+    else:
+        zero = exp.EQ(this=local, expression=exp.Literal.number(0))
+        absent = exp.Or(this=local.is_(exp.null()), expression=zero)
+    return exp.Case(ifs=[exp.If(this=absent, true=exp.null())], default=exp.func("stable_id", key))
 
 
 def table_query(source: str, table: str, columns: list[str]) -> exp.Select:
@@ -138,14 +141,15 @@ def table_query(source: str, table: str, columns: list[str]) -> exp.Select:
     for col in columns:
         entity = _entity_of(col)
         if col == "person_id":
+            # rows of persons absent from PERSON were quarantined: an inner join
             select = select.join(
                 exp.to_table("person_map").as_("pm"),
                 on=exp.column("local_person_id", table="pm").eq(exp.column("person_id", "s")),
-                join_type="left",
+                join_type="left" if table == "person" else "inner",
             )
             value: exp.Expression = exp.column("person_id", table="pm")
         elif entity is not None:
-            value = _remapped_id(source, entity, col)
+            value = _remapped_id(source, entity, col, own_key=col == f"{table}_id")
         elif code_map and col in code_map[1:3]:
             # keep the hospital's concept; fill it from the local vocabulary where 0
             mapped = "concept_id" if col == code_map[1] else "source_concept_id"

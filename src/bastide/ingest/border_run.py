@@ -29,7 +29,7 @@ from bastide.ingest.steps import BORDER_LANE_STEP, announce
 from bastide.pseudonym import Pseudonymiser
 from bastide.sources import FileReconciliation, Reconciliation, discover, known_codes, read_extract
 from bastide.sources.discovery import delivery_conflicts
-from bastide.sources.errors import SourceFileError
+from bastide.sources.errors import ExtractFilesError, SourceFileError
 from bastide.sources.plausibility import DateBounds
 
 DOMAINS = ("person", "hospital_patient", "stay", "provider")
@@ -65,7 +65,8 @@ class LaneResult:
     staged: list[tuple[str, Path, pa.Schema]]
     quarantine: list[Path]
     files: list[dict[str, object]]  # FileReconciliation fields (it holds a mapping proxy)
-    error: tuple[str, str, int | None] | None = None  # a SourceFileError's parts
+    errors: list[tuple[str, str, int | None]]  # SourceFileErrors' parts, every file's
+    findings: list[Path]
 
 
 def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneResult:
@@ -79,7 +80,8 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
         date_bounds=lane.date_bounds,
     )
     quarantine = staging.quarantine_writer()
-    error = None
+    findings = staging.findings_writer()
+    errors: list[tuple[str, str, int | None]] = []
     try:
         for reader in extract:
             staged = staging.open(reader.schema, reader.file.relpath)  # type: ignore[arg-type]
@@ -88,6 +90,14 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
                     staged.write(batch.valid, batch.valid_lines)
                     if batch.quarantine.num_rows:
                         quarantine.write_row_group(pa.Table.from_batches([batch.quarantine]))
+                    if batch.findings.num_rows:
+                        findings.write_row_group(pa.Table.from_batches([batch.findings]))
+            except SourceFileError as exc:
+                # the file is discarded; the others are still read, so that one run
+                # reports every file that cannot be read
+                staged.discard()
+                errors.append((exc.file, exc.problem, exc.line))
+                continue
             except BaseException:
                 staged.discard()
                 raise
@@ -95,17 +105,16 @@ def _run_lane(lane: Lane, staging: Staging, progress: Progress | None) -> LaneRe
             staging.keep(staged)
             if progress is not None:
                 progress.advance(reader.file.path.stat().st_size, reader.file.relpath)
-    except SourceFileError as exc:
-        error = (exc.file, exc.problem, exc.line)
     finally:
         quarantine.close()
+        findings.close()
     files = [
         {**vars(f), "quarantined_by_reason": dict(f.quarantined_by_reason)}
         for f in extract.reconciliation.files
         if f.status not in _NOT_READ
     ]
     staged_files, quarantine_files = staging.contents()
-    return LaneResult(staged_files, quarantine_files, files, error)
+    return LaneResult(staged_files, quarantine_files, files, errors, staging.findings_files())
 
 
 _PR_SET_PDEATHSIG = 1
@@ -175,8 +184,9 @@ def stage_extract(
 ) -> Reconciliation:
     """Validate ``directory``'s files into ``staging``; return their reconciliation.
 
-    A file that cannot be parsed raises ``SourceFileError`` (file, line, problem) after
-    its partial staging is discarded; the caller abandons the whole run.
+    A file that cannot be parsed is discarded and the other files are still read; then
+    ``SourceFileError`` (file, line, problem) is raised for it, or ``ExtractFilesError``
+    naming every such file; the caller abandons the whole run.
     """
     found = discover(directory, source)
     wanted = {t.upper() for t in tables} if tables is not None else None
@@ -234,9 +244,11 @@ def stage_extract(
             staging.adopt(name, path, schema)
         for path in result.quarantine:
             staging.adopt_quarantine(path)
-    for result in results:
-        if result.error is not None:
-            raise SourceFileError(result.error[0], result.error[1], result.error[2])
+        for path in result.findings:
+            staging.adopt_findings(path)
+    errors = [SourceFileError(*e) for r in results for e in r.errors]
+    if errors:
+        raise errors[0] if len(errors) == 1 else ExtractFilesError(errors)
     unrecognised = read_extract(directory, source, pseudonymise=pseudonymisers(key), tables=[])
     order = {f.relpath: i for i, f in enumerate(found)}
     files = [FileReconciliation(**f) for r in results for f in r.files]  # type: ignore[arg-type]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from bastide.cdm.spec import table_spec
 from bastide.cdm.vocabulary import code_map
@@ -15,8 +18,13 @@ from bastide.etl.snds import Exclusion
 from bastide.ingest import tables as t
 from bastide.ingest.context import IngestContext
 from bastide.ingest.national import VOCABULARY_PARTITION, warehouse_vocabulary
+from bastide.ingest.result import FindingSummary
+from bastide.ingest.staging import FILE_COLUMN, LINE_COLUMN, Staging
 from bastide.linkage.link import link_persons
-from bastide.sources import Reconciliation
+from bastide.sources import QUARANTINE_SCHEMA, Reconciliation, omop_source_schema
+from bastide.sources.findings import FINDINGS_SCHEMA
+from bastide.sources.omop_version import CdmVersion, detect_cdm_version
+from bastide.sources.quarantine import rows_json
 from bastide.vocab import merge
 from bastide.vocab.typed import KEYS
 
@@ -62,8 +70,93 @@ def _has_partition(ctx: IngestContext, table: str, partition: str) -> bool:
     )
 
 
-def stage_hospital(ctx: IngestContext, directory: Path) -> Reconciliation:
-    return ctx.stage(directory)
+def stage_hospital(ctx: IngestContext, directory: Path) -> tuple[Reconciliation, CdmVersion]:
+    """Run the border over a hospital's OMOP extract; quarantine the rows of persons it
+    does not have. Returns the reconciliation and the CDM version its columns tell."""
+    version = detect_cdm_version(ctx.discovered(directory, "omop"))
+    reconciliation = ctx.stage(directory)
+    return _quarantine_unknown_persons(ctx.staging, reconciliation), version
+
+
+_UNKNOWN_PERSON = "person_id is not a person of the extract's PERSON table"
+
+
+def _quarantine_unknown_persons(staging: Staging, rec: Reconciliation) -> Reconciliation:
+    """Rows whose person_id names no staged PERSON row are quarantined as
+    ``unknown_reference`` (the ETL's inner join on the persons leaves them out), and the
+    reconciliation of their files says so."""
+    staged = {name.lower(): name for name in staging.tables}
+    if "person" in staged:
+        ids = staging.dataset(staged["person"]).to_table(columns=["person_id"])["person_id"]
+        persons = pc.unique(ids.combine_chunks())
+    else:
+        persons = pa.array([], pa.string())
+    counts: Counter[str] = Counter()
+    writer = None
+    try:
+        for lower, name in sorted(staged.items()):
+            if lower == "person" or lower in etl.SKIPPED_TABLES or lower in etl.VOCABULARY_TABLES:
+                continue
+            dataset = staging.dataset(name)
+            if "person_id" not in dataset.schema.names:
+                continue
+            schema = omop_source_schema(lower)
+            for batch in dataset.to_batches():
+                orphan = pc.invert(pc.is_in(batch["person_id"], value_set=persons))
+                if not pc.any(orphan).as_py():
+                    continue
+                rows = batch.filter(orphan)
+                n = rows.num_rows
+                declared = {c: rows[c] for c in schema.names}
+                records = pa.Table.from_arrays(
+                    [
+                        rows[FILE_COLUMN],
+                        rows[LINE_COLUMN],
+                        pa.repeat(pa.scalar(schema.name), n),
+                        pa.repeat(pa.scalar("unknown_reference"), n),
+                        pa.repeat(pa.scalar("person_id"), n),
+                        pa.repeat(pa.scalar(_UNKNOWN_PERSON), n),
+                        rows_json(declared, n),
+                    ],
+                    schema=QUARANTINE_SCHEMA,
+                )
+                writer = writer or staging.quarantine_writer()
+                writer.write_row_group(records)
+                counts.update(rows[FILE_COLUMN].to_pylist())
+    finally:
+        if writer is not None:
+            writer.close()
+    if not counts:
+        return rec
+    files = []
+    for f in rec.files:
+        n = counts.get(f.source_file, 0)
+        if n:
+            reasons = dict(f.quarantined_by_reason)
+            reasons["unknown_reference"] = reasons.get("unknown_reference", 0) + n
+            f = replace(f, rows_loaded=f.rows_loaded - n, quarantined_by_reason=reasons)
+        files.append(f)
+    return Reconciliation.of(files)
+
+
+def findings_summary(staging: Staging) -> list[FindingSummary]:
+    """The run's data-quality findings, per file, table, finding and column."""
+    data = staging.findings().to_table()
+    if data.num_rows == 0:
+        return []
+    keys = ["source_file", "table", "finding", "column"]
+    data = data.sort_by([(k, "ascending") for k in keys] + [("line_number", "ascending")])
+    out = []
+    groups = data.group_by(keys, use_threads=False).aggregate([("line_number", "list")])
+    for g in groups.to_pylist():
+        lines = g["line_number_list"]
+        out.append(
+            FindingSummary(
+                g["source_file"], g["table"], g["finding"], g["column"], len(lines),
+                tuple(sorted(lines)[:10]),
+            )
+        )  # fmt: skip
+    return sorted(out, key=lambda f: (f.source_file, f.table, f.finding))
 
 
 def _register_national(ctx: IngestContext, engine: Engine) -> None:
@@ -134,6 +227,13 @@ def transform_hospital(ctx: IngestContext, engine: Engine) -> tuple[list[Exclusi
             )
         ctx.progress.advance(1, lower)
 
+    ctx.writer.write(
+        t.FINDINGS,
+        ctx.partition,
+        ctx.staging.findings().to_batches(),
+        FINDINGS_SCHEMA,
+        fingerprint=ctx.fingerprint,
+    )
     if write_vocabulary:
         for table, data in vocabulary.items():
             schema = t.omop_storage_schema(table)

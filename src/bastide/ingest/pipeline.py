@@ -26,7 +26,7 @@ from bastide.hub import Hub
 from bastide.ingest import tables as t
 from bastide.ingest.context import IngestContext
 from bastide.ingest.delivery import check_delivery, date_bounds
-from bastide.ingest.hospital import stage_hospital, transform_hospital
+from bastide.ingest.hospital import findings_summary, stage_hospital, transform_hospital
 from bastide.ingest.national import stage_national, transform_national
 from bastide.ingest.progress import Progress, Silent
 from bastide.ingest.records import (
@@ -47,7 +47,10 @@ from bastide.vocab.merge import vocabulary_fingerprint
 SOURCES = ("snds", "omop")
 # Bumped when a change to the border or the ETL changes what a source file becomes, so
 # that re-ingesting unchanged files after an upgrade is not skipped.
-ETL_VERSION = "3"  # 3: row rules, exact copies, every row accounted for (2: ties by value)
+# 2: ties between same-day rows broken by value, not arrival order; 3: SNDS row rules,
+# exact copies and every row accounted for; OMOP repeated ids loaded, 0 foreign keys null,
+# rows of unknown persons quarantined, CDM v5.3 names mapped
+ETL_VERSION = "3"
 
 
 class IngestError(BastideError):
@@ -213,11 +216,12 @@ def ingest(
                 # read = loaded + quarantined + excluded, per file, or nothing is published
                 reconciliation = reconciliation.settle(accounting.loaded, accounting.excluded)
             else:
-                reconciliation = stage_hospital(ctx, directory)
+                reconciliation, result.cdm_version = stage_hospital(ctx, directory)
                 timings["border"] = time.perf_counter() - mark
                 announce("ingest:staged", on_step)
                 mark = time.perf_counter()
                 result.exclusions, person_map = transform_hospital(ctx, engine)
+                result.findings = findings_summary(ctx.staging)
                 methods = pa.compute.value_counts(person_map["method"]).to_pylist()
                 result.linkage_methods = {m["values"]: int(m["counts"]) for m in methods}
                 if truth is not None:

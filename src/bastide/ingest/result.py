@@ -11,6 +11,19 @@ from rich.table import Table
 from bastide.etl.snds import Exclusion
 from bastide.linkage.evaluation import LinkageQuality
 from bastide.sources import Reconciliation
+from bastide.sources.omop_version import CdmVersion
+
+
+@dataclass(frozen=True)
+class FindingSummary:
+    """Loaded rows of one file with one data-quality finding (see sources/findings.py)."""
+
+    source_file: str
+    table: str
+    finding: str
+    column: str | None
+    rows: int
+    first_lines: tuple[int, ...]  # up to ten; every line is in ``ingest_findings``
 
 
 @dataclass
@@ -30,6 +43,8 @@ class IngestResult:
     reconciled: list[str] = field(default_factory=list)  # interrupted runs recorded first
     # persons / rows before and after, when the operator accepted a shrinking delivery
     shrink_accepted: dict[str, dict[str, int]] | None = None
+    findings: list[FindingSummary] = field(default_factory=list)
+    cdm_version: CdmVersion | None = None  # an OMOP extract's, told from its columns
 
     def quarantined_by_reason(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -48,8 +63,19 @@ class IngestResult:
                 ]
             )
         parts: list[RenderableType] = list(self.reconciled)
+        if self.cdm_version is not None:
+            parts.append(f"[bold]{self.partition}[/]: {self.cdm_version.describe()}")
         if self.reconciliation is not None:
             parts.append(self.reconciliation.render(f"Border: {self.partition}"))
+        if self.findings:
+            fd = Table(title=f"Data-quality findings (rows loaded): {self.partition}")
+            for column in ("file", "table", "finding", "column", "rows", "first lines"):
+                fd.add_column(column, justify="right" if column == "rows" else "left")
+            for f in self.findings:
+                more = ", …" if f.rows > len(f.first_lines) else ""
+                lines = ", ".join(map(str, f.first_lines)) + more
+                fd.add_row(f.source_file, f.table, f.finding, f.column or "", f"{f.rows:,}", lines)
+            parts.append(fd)
         if self.exclusions:
             ex = Table(title=f"Left out by mapping rules: {self.partition}")
             ex.add_column("source table")

@@ -6,7 +6,8 @@ year tables (T_MCO19B, T_MCO20B, …) are staged under their declared name (T_MC
 a ``PMSI_YEAR`` column, since stay numbers are unique only within a year. Every staged
 row also carries where it came from (``SOURCE_FILE``, the path relative to the extract,
 and ``SOURCE_LINE``, its line in that file), so that a row a mapping rule leaves out is
-recorded with its file and line, as a quarantined row is.
+recorded with its file and line, as a quarantined row is; the hospital ETL also re-keys
+a repeated local id by its line, and quarantines by them the rows it cannot load.
 
 A run's staging is ``<hub>/tmp/ingest-<run id>/`` and its data key ``staging:<run id>``.
 The run holds an exclusive ``flock`` on ``<hub>/tmp/ingest-<run id>.lock`` (holding its
@@ -31,6 +32,7 @@ import pyarrow as pa
 
 from bastide.engines import Engine
 from bastide.sources import QUARANTINE_SCHEMA, SourceSchema
+from bastide.sources.findings import FINDINGS_SCHEMA
 from bastide.storage.encryption import HubEncryption
 from bastide.storage.parquet_io import ParquetEncryption, ParquetFileWriter, open_dataset
 
@@ -74,6 +76,7 @@ class StagedFile:
         self.source_file = source_file
         self.arrow_schema = staged_schema(schema)
         self.path = path
+        self.source_file = source_file
         self._writer = ParquetFileWriter(path, self.arrow_schema, encryption=encryption)
 
     def write(self, batch: pa.RecordBatch, lines: pa.Array) -> None:
@@ -110,6 +113,7 @@ class Staging:
         self._files: dict[str, list[Path]] = {}
         self._schemas: dict[str, pa.Schema] = {}
         self._quarantine: list[Path] = []
+        self._findings: list[Path] = []
         self._seq = 0
         root.mkdir(parents=True, exist_ok=True)
 
@@ -136,15 +140,26 @@ class Staging:
     def adopt_quarantine(self, path: Path) -> None:
         self._quarantine.append(path)
 
+    def adopt_findings(self, path: Path) -> None:
+        self._findings.append(path)
+
     def contents(self) -> tuple[list[tuple[str, Path, pa.Schema]], list[Path]]:
         """Every staged file (table, path, schema) and quarantine file, for adoption."""
         files = [(n, p, self._schemas[n]) for n, paths in self._files.items() for p in paths]
         return files, list(self._quarantine)
 
+    def findings_files(self) -> list[Path]:
+        return list(self._findings)
+
     def quarantine_writer(self) -> ParquetFileWriter:
         path = self._next("quarantine")
         self._quarantine.append(path)
         return ParquetFileWriter(path, QUARANTINE_SCHEMA, encryption=self.encryption)
+
+    def findings_writer(self) -> ParquetFileWriter:
+        path = self._next("findings")
+        self._findings.append(path)
+        return ParquetFileWriter(path, FINDINGS_SCHEMA, encryption=self.encryption)
 
     @property
     def tables(self) -> list[str]:
@@ -155,6 +170,9 @@ class Staging:
 
     def quarantine(self):  # type: ignore[no-untyped-def]
         return open_dataset(self._quarantine, QUARANTINE_SCHEMA, encryption=self.encryption)
+
+    def findings(self):  # type: ignore[no-untyped-def]
+        return open_dataset(self._findings, FINDINGS_SCHEMA, encryption=self.encryption)
 
     def register(self, engine: Engine, expected: dict[str, pa.Schema] | None = None) -> None:
         """Register every staged table; tables in ``expected`` that no file brought are

@@ -9,6 +9,7 @@ import pyarrow as pa
 from bastide.cdm.spec import arrow_schema
 from bastide.etl.snds import EXCLUDED_ROWS_SCHEMA
 from bastide.sources import QUARANTINE_SCHEMA, RECONCILIATION_SCHEMA
+from bastide.sources.findings import FINDINGS_SCHEMA
 
 # Warehouse tables that are the hub's own records of its ingests (not OMOP tables).
 QUARANTINE = "ingest_quarantine"
@@ -17,6 +18,7 @@ EXCLUSIONS = "ingest_exclusions"
 EXCLUDED_ROWS = "ingest_excluded_rows"  # each row an exclusion counts: file, line, rule
 PERSON_LINK = "person_link"
 LINKAGE = "ingest_linkage"
+FINDINGS = "ingest_findings"  # loaded rows a producer should hear about (repeated ids)
 
 EXCLUSIONS_SCHEMA = pa.schema(
     [("source_table", pa.string()), ("rule", pa.string()), ("rows", pa.int64())]
@@ -33,6 +35,7 @@ OWN_TABLES: dict[str, pa.Schema] = {
     EXCLUDED_ROWS: EXCLUDED_ROWS_SCHEMA,
     PERSON_LINK: PERSON_LINK_SCHEMA,
     LINKAGE: LINKAGE_SCHEMA,
+    FINDINGS: FINDINGS_SCHEMA,
 }
 
 

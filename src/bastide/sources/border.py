@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,6 +27,7 @@ from bastide.sources.codes import CodeChecker
 from bastide.sources.discovery import SourceFile, delivery_conflicts, describe_file, discover
 from bastide.sources.duplicates import KeyTracker
 from bastide.sources.errors import SourceFileError
+from bastide.sources.findings import empty_findings
 from bastide.sources.plausibility import DateBounds
 from bastide.sources.reading import (
     DEFAULT_BATCH_ROWS,
@@ -49,6 +50,8 @@ class BorderBatch:
     valid: pa.RecordBatch  # typed, every declared column, identifiers pseudonymised
     valid_lines: pa.Array  # line of each valid row in the file
     quarantine: pa.RecordBatch  # QUARANTINE_SCHEMA
+    # FINDINGS_SCHEMA: loaded rows to report (an OMOP row id repeated on a different row)
+    findings: pa.RecordBatch = field(default_factory=empty_findings)
 
     @property
     def rows_read(self) -> int:
@@ -140,6 +143,7 @@ class SourceReader:
                 result.valid,
                 result.valid_lines,
                 result.quarantine,
+                result.findings,
             )
 
     @property

@@ -30,6 +30,14 @@ class KeyTracker:
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # sorted on the first hash
         self.keys = 0
+        self._rows: KeyTracker | None = None
+
+    def rows(self) -> KeyTracker:
+        """A companion tracker of whole rows, shared wherever this one is (exact copies
+        of earlier rows, for tables whose repeated keys are only reported)."""
+        if self._rows is None:
+            self._rows = KeyTracker()
+        return self._rows
 
     def duplicates(self, columns: list[pa.Array]) -> np.ndarray:
         """Mark rows whose key was seen before (in an earlier batch or earlier in this one),

@@ -20,6 +20,20 @@ class SourceFileError(BastideError):
         super().__init__(f"{where}: {problem}")
 
 
+class ExtractFilesError(SourceFileError):
+    """Several files of one extract that cannot be read: every one is named, one a line."""
+
+    def __init__(self, errors: list[SourceFileError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.file, first.problem, first.line)
+        lines = "\n".join(f"  {e}" for e in self.errors)
+        self.args = (f"{len(self.errors)} files cannot be read:\n{lines}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class SchemaError(BastideError):
     """A declared schema that is unknown or inconsistent."""
 

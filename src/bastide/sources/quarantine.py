@@ -20,6 +20,7 @@ REASONS = (
     "unknown_code",  # code column value not among the known codes
     "out_of_range",  # number outside the declared minimum / maximum
     "duplicate_key",  # primary key seen earlier in the file (or run)
+    "unknown_reference",  # OMOP person_id naming no person of the extract (found by the ETL)
 )
 
 QUARANTINE_SCHEMA = pa.schema(

@@ -133,6 +133,7 @@ class RawReader:
 
     def _map_header(self, names: list[str], arrow_names: list[str]) -> None:
         by_upper = {f.name.upper(): f.name for f in self.schema.fields}
+        by_upper |= {a.upper(): f.name for f in self.schema.fields for a in f.aliases}
         ignored: list[str] = []
         for name, arrow_name in zip(names, arrow_names, strict=True):
             declared = by_upper.get(name.strip().upper())

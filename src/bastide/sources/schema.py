@@ -72,6 +72,8 @@ class SourceField:
     code_system: str | None = None  # e.g. "CIM-10", checked by the caller's code checker
     code_placeholders: tuple[str, ...] = ()  # "no code" values, always accepted
     description: str = ""
+    # older names of the column the header may use instead (OMOP CDM v5.3 names)
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type is LogicalType.DATE:
@@ -104,6 +106,10 @@ class SourceSchema:
     template: str | None = None  # the declared schema's own name when it differs
     year: int | None = None  # PMSI / cartography year taken from the table name
     missing_values: tuple[str, ...] = ("",)  # values that mean null ("" always does)
+    # "quarantine": a repeated primary key is a duplicate_key. "report": the key is a
+    # local row id the hub re-keys, so a repeated key on a different row is loaded and
+    # reported as a finding; only an exact copy of an earlier row is a duplicate_key.
+    repeated_keys: str = "quarantine"
 
     def __post_init__(self) -> None:
         missing = tuple(dict.fromkeys(("", *self.missing_values)))
@@ -113,6 +119,8 @@ class SourceSchema:
             if f.name.upper() in seen:
                 raise SchemaError(f"{self.name}: column {f.name} declared twice")
             seen.add(f.name.upper())
+        if self.repeated_keys not in ("quarantine", "report"):
+            raise SchemaError(f"{self.name}: repeated_keys must be quarantine or report")
         unknown = [k for k in self.primary_key if k.upper() not in seen]
         if unknown:
             raise SchemaError(f"{self.name}: primary key columns {unknown} are not declared")

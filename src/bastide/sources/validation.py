@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from bastide.sources.codes import CodeChecker
 from bastide.sources.duplicates import KeyTracker
 from bastide.sources.errors import SchemaError
+from bastide.sources.findings import FINDINGS_SCHEMA, empty_findings
 from bastide.sources.parsing import format_details, parse_native, parse_text, value_details
 from bastide.sources.plausibility import DateBounds, implausible
 from bastide.sources.quarantine import QUARANTINE_SCHEMA, REASONS, rows_json
@@ -43,6 +44,7 @@ class ValidatedBatch:
     valid_lines: pa.Array
     quarantine: pa.RecordBatch
     reasons: Counter[str]
+    findings: pa.RecordBatch  # FINDINGS_SCHEMA: loaded rows a producer should hear about
 
 
 @dataclass
@@ -134,9 +136,13 @@ class BatchValidator:
         for i, rule in enumerate(self._row_rules):  # codes after the key's: len(names) + 1 + i
             broken = rule.broken(typed[names.index(rule.column)], typed[names.index(rule.other)])
             fail(rule.reason, len(names) + 1 + i, broken)
+        repeated = None
         if self.key_tracker is not None:
-            self._check_keys(typed, outcome, fail)
-        return self._assemble(raw, outcome, columns, typed)
+            repeated = self._check_keys(typed, outcome, fail)
+        result = self._assemble(raw, outcome, columns, typed)
+        if repeated is not None:
+            result = replace(result, findings=self._repeated_ids(raw, repeated))
+        return result
 
     # -- checks ---------------------------------------------------------------------
     def _parse(
@@ -194,21 +200,56 @@ class BatchValidator:
             fail("out_of_range", index, mask)
             self._implausible[index] = why
 
-    def _check_keys(self, typed: list[pa.Array], outcome: np.ndarray, fail: Callable) -> None:
+    def _check_keys(
+        self, typed: list[pa.Array], outcome: np.ndarray, fail: Callable
+    ) -> np.ndarray | None:
+        """Quarantine duplicate keys (in a table with no declared key, exact copies of an
+        earlier row); with ``repeated_keys = "report"``, only exact copies of earlier rows,
+        returning the mask of valid rows that repeat an earlier key."""
         assert self.key_tracker is not None
         ok = outcome == _OK
         if not ok.any():
-            return
+            return None
         names = self.schema.names
         key = self.schema.primary_key
         positions = [names.index(self.schema.field(k).name) for k in key] or list(range(len(names)))
+        if self.schema.repeated_keys == "report":
+            copies = self.key_tracker.rows().duplicates([t.filter(pa.array(ok)) for t in typed])
+            if copies.any():
+                dup = np.zeros(len(outcome), dtype=bool)
+                dup[np.flatnonzero(ok)[copies]] = True
+                fail("duplicate_key", len(names), dup)
+                ok &= ~dup
+            if not ok.any():
+                return None
         mask = pa.array(ok)
         keys = [typed[p].filter(mask) for p in positions]
         dup_subset = self.key_tracker.duplicates(keys)
-        if dup_subset.any():
-            dup = np.zeros(len(outcome), dtype=bool)
-            dup[np.flatnonzero(ok)[dup_subset]] = True
-            fail("duplicate_key", len(names), dup)
+        if not dup_subset.any():
+            return None
+        dup = np.zeros(len(outcome), dtype=bool)
+        dup[np.flatnonzero(ok)[dup_subset]] = True
+        if self.schema.repeated_keys == "report":
+            return dup
+        fail("duplicate_key", len(names), dup)
+        return None
+
+    def _repeated_ids(self, raw: RawBatch, repeated: np.ndarray) -> pa.RecordBatch:
+        rows = pa.array(np.flatnonzero(repeated))
+        k = len(rows)
+        key = "+".join(self.schema.primary_key)
+        detail = f"{key} already used by a different row; loaded under its own warehouse id"
+        return pa.RecordBatch.from_arrays(
+            [
+                pa.repeat(pa.scalar(self.source_file), k),
+                raw.lines.take(rows),
+                pa.repeat(pa.scalar(self.schema.name), k),
+                pa.repeat(pa.scalar("repeated_id"), k),
+                pa.repeat(pa.scalar(key), k),
+                pa.repeat(pa.scalar(detail), k),
+            ],
+            schema=FINDINGS_SCHEMA,
+        )
 
     # -- outputs --------------------------------------------------------------------
     def _assemble(
@@ -223,7 +264,7 @@ class BatchValidator:
         rows = np.flatnonzero(~valid_mask)
         if len(rows) == 0:
             quarantine = pa.RecordBatch.from_pylist([], schema=QUARANTINE_SCHEMA)
-            return ValidatedBatch(valid, raw.lines, quarantine, Counter())
+            return ValidatedBatch(valid, raw.lines, quarantine, Counter(), empty_findings())
         codes = outcome[rows]
         reason_idx = codes // _STRIDE
         column_idx = codes % _STRIDE
@@ -247,7 +288,9 @@ class BatchValidator:
         )
         counts = Counter({REASONS[i]: int(c) for i, c in enumerate(np.bincount(reason_idx)) if c})
         kept = pa.array(np.flatnonzero(valid_mask))  # take() is faster than filter()
-        return ValidatedBatch(valid.take(kept), raw.lines.take(kept), quarantine, counts)
+        return ValidatedBatch(
+            valid.take(kept), raw.lines.take(kept), quarantine, counts, empty_findings()
+        )
 
     def _details(self, codes: np.ndarray, rows: np.ndarray, columns: list[_Column]) -> pa.Array:
         """The detail text of each quarantined row, built per distinct (reason, column)."""
@@ -270,6 +313,8 @@ class BatchValidator:
             keys = ", ".join(self.schema.primary_key)
             if not keys:
                 return pa.repeat(pa.scalar(_COPY_DETAIL), k)
+            if self.schema.repeated_keys == "report":
+                return pa.repeat(pa.scalar(f"exact copy of an earlier row ({keys} too)"), k)
             return pa.repeat(pa.scalar(f"primary key ({keys}) already seen"), k)
         names = self.schema.names
         if index > len(names):  # a row rule
