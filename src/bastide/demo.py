@@ -68,6 +68,18 @@ def prepare_directory(directory: Path) -> None:
     (directory / MARKER).write_text("made by bastide demo; removed by the next demo\n")
 
 
+def _has_rows(extract: Path) -> bool:
+    """Whether a generated CSV extract holds any row beyond its files' header lines (an
+    empty delivery is refused by ingest, rightly)."""
+    for path in extract.iterdir():
+        if path.is_file() and path.suffix == ".csv":
+            with path.open("rb") as handle:
+                handle.readline()
+                if handle.readline().strip():
+                    return True
+    return False
+
+
 def run_demo(
     directory: Path,
     *,
@@ -94,6 +106,8 @@ def run_demo(
     mark = time.perf_counter()
     results = [ingest(hub, extract / "snds", "snds", progress=progress)]
     for hospital in sorted(p for p in (extract / "hospitals").iterdir() if p.is_dir()):
+        if not _has_rows(hospital):  # none of a small population went there: nothing to send
+            continue
         results.append(
             ingest(hub, hospital, "omop", truth=extract / "ground_truth", progress=progress)
         )

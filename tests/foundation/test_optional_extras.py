@@ -139,7 +139,7 @@ def test_demo_runs_without_any_optional_package(tmp_path: Path) -> None:
     blocked = tuple(extra.module for extra in EXTRAS.values())
     demo = tmp_path / "demo"
     run = bastide(
-        tmp_path, "demo", "--persons", "100", "--hospitals", "1", "--dir", str(demo),
+        tmp_path, "demo", "--persons", "300", "--hospitals", "2", "--dir", str(demo),
         blocked=blocked,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr

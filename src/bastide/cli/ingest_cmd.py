@@ -41,7 +41,7 @@ def ingest(
         bool,
         typer.Option(
             "--accept-shrink",
-            help="Publish even if the source loses more than [ingest] max_shrink of its "
+            help="Publish even if the source loses more than \\[ingest] max_shrink of its "
             "persons or rows (the acceptance is audited).",
         ),
     ] = False,
