@@ -143,7 +143,10 @@ SELECT {", ".join(f"p.{c}" for c in _CLAIM_COLUMNS)}, b.person_key,
     p.SOURCE_FILE,
     p.SOURCE_LINE
 FROM ER_PRS_F AS p
-LEFT JOIN ben AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
+LEFT JOIN (  -- one row per beneficiary: IR_BEN_R may hold several (updates)
+    SELECT BEN_NIR_PSA, BEN_RNG_GEM, MIN(person_key) AS person_key
+    FROM ben GROUP BY BEN_NIR_PSA, BEN_RNG_GEM
+) AS b ON b.BEN_NIR_PSA = p.BEN_NIR_PSA
     AND b.BEN_RNG_GEM = CAST(p.BEN_RNG_GEM AS INTEGER)
 """
 
