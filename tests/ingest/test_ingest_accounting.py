@@ -14,13 +14,12 @@ import csv
 from pathlib import Path
 
 import pytest
+from ingest_helpers import warehouse_query as _query
 
-from bastide.engines import open_engine
 from bastide.hub import Hub
 from bastide.ingest import ingest
 from bastide.ingest import tables as t
 from bastide.sources import Reconciliation, ReconciliationError, read_source
-from bastide.storage import Warehouse
 from bastide.synth import SynthOptions, generate
 
 
@@ -70,17 +69,6 @@ def spoiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Hub, Path, dict[s
     hub = Hub.init(tmp_path_factory.mktemp("hub") / "hub")
     ingest(hub, snds, "snds")
     return hub, snds, where
-
-
-def _query(hub: Hub, sql: str) -> list[dict]:
-    snapshot = Warehouse(hub).current()
-    assert snapshot is not None
-    engine = open_engine()
-    try:
-        snapshot.register(engine)
-        return engine.query(sql).to_pylist()
-    finally:
-        engine.close()
 
 
 def test_planted_rows_are_quarantined_with_their_line(spoiled) -> None:  # type: ignore[no-untyped-def]

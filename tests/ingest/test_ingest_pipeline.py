@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from ingest_helpers import Ingested
+from ingest_helpers import warehouse_query as _query
 
-from bastide.engines import open_engine
 from bastide.hub import Hub
 from bastide.ingest import IngestError, ingest
 from bastide.ingest import tables as t
@@ -23,17 +23,6 @@ from shared_data import shared_data_path
 def _truth(extract: Path) -> list[dict[str, str]]:
     with (extract / "ground_truth" / "persons.csv").open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def _query(hub: Hub, sql: str) -> list[dict]:
-    snapshot = Warehouse(hub).current()
-    assert snapshot is not None
-    engine = open_engine()
-    try:
-        snapshot.register(engine)
-        return engine.query(sql).to_pylist()
-    finally:
-        engine.close()
 
 
 def test_every_row_is_loaded_or_quarantined_and_reconciled(ingested: Ingested) -> None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ingest_helpers import warehouse_query as _query
 
-from bastide.engines import open_engine
 from bastide.hub import Hub
 from bastide.ingest import IngestResult, ingest
 from bastide.ingest import tables as t
@@ -138,17 +138,6 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     extract = write_gibleed_like(root / "gibleed")
     hub = Hub.init(root / "hub")
     return Loaded(hub, ingest(hub, extract, "omop", name="gibleed"), extract)
-
-
-def _query(hub: Hub, sql: str) -> list[dict]:
-    snapshot = Warehouse(hub).current()
-    assert snapshot is not None
-    engine = open_engine()
-    try:
-        snapshot.register(engine)
-        return engine.query(sql).to_pylist()
-    finally:
-        engine.close()
 
 
 def _file(result: IngestResult, name: str):  # type: ignore[no-untyped-def]
